@@ -1,0 +1,22 @@
+/**
+ * The API key a request carries: `Authorization: Basic base64(ANY_USER:KEY)` (what git credential
+ * helpers send) or `Authorization: Bearer KEY`.
+ */
+export function apiKeyFromAuthorization(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const space = header.indexOf(" ");
+  if (space < 0) return undefined;
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === "bearer") return value || undefined;
+  if (scheme !== "basic") return undefined;
+  let decoded: string;
+  try {
+    decoded = Buffer.from(value, "base64").toString("utf8");
+  } catch {
+    return undefined;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return decoded.slice(colon + 1) || undefined;
+}
