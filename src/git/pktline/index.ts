@@ -1,0 +1,2 @@
+export * from "./pktline.ts";
+export * from "./sideband.ts";
