@@ -1,3 +1,5 @@
+import type { Oid } from "./oid.ts";
+
 /**
  * Reference name rules of git-check-ref-format(1), without its --normalize and
  * --refspec-pattern modes (a server stores names exactly as sent, and never patterns).
@@ -63,3 +65,13 @@ export function isValidRefName(name: string, options: RefNameOptions = {}): bool
 export function isUpdatableRefName(name: string): boolean {
   return name.startsWith("refs/") && isValidRefName(name.slice("refs/".length));
 }
+
+/** One command of a push or an API write: move `ref` from `oldOid` to `newOid` (ZERO_OID: absent). */
+export interface RefUpdate {
+  readonly ref: string;
+  readonly oldOid: Oid;
+  readonly newOid: Oid;
+}
+
+/** What became of one ref update: applied, or refused with a short reason (as report-status says it). */
+export type RefUpdateStatus = { readonly ref: string; readonly ok: true } | { readonly ref: string; readonly ok: false; readonly reason: string };
