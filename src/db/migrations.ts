@@ -1,0 +1,84 @@
+import { DatabaseError, type DialectName, type SqlAdapter } from "./adapter.ts";
+
+/** What a migration may vary by dialect: its name, and column types the two spell differently. */
+export interface Dialect {
+  name: DialectName;
+  timestamp: string;
+}
+
+const DIALECTS: Record<DialectName, Dialect> = {
+  sqlite: { name: "sqlite", timestamp: "TEXT" },
+  postgres: { name: "postgres", timestamp: "TIMESTAMPTZ" },
+};
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(dialect: Dialect): string[];
+}
+
+/**
+ * The schema, as an append-only list: a released migration never changes; a new one gets the
+ * next version. Timestamps are bound as ISO-8601 text (which SQLite compares in time order).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "organisations, API keys and agents",
+    statements: ({ timestamp }) => [
+      `CREATE TABLE organisations (
+        name TEXT PRIMARY KEY,
+        created_at ${timestamp} NOT NULL
+      )`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL REFERENCES organisations (name),
+        secret_sha256 TEXT NOT NULL,
+        created_at ${timestamp} NOT NULL,
+        revoked_at ${timestamp},
+        last_used_at ${timestamp}
+      )`,
+      "CREATE INDEX api_keys_org ON api_keys (org)",
+      `CREATE TABLE agents (
+        org TEXT NOT NULL REFERENCES organisations (name),
+        agent_id TEXT NOT NULL,
+        created_at ${timestamp} NOT NULL,
+        PRIMARY KEY (org, agent_id)
+      )`,
+    ],
+  },
+];
+
+/** Any fixed number: a PostgreSQL advisory lock that serialises servers migrating at once. */
+const MIGRATION_LOCK = 0x53474954;
+
+/** Applies the migrations the database lacks, all in one transaction. */
+export async function migrate(db: SqlAdapter, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+  const dialect = DIALECTS[db.dialect];
+  await db.transaction(async (tx) => {
+    if (dialect.name === "postgres") await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await tx.execute(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at ${dialect.timestamp} NOT NULL
+      )`,
+    );
+    const rows = await tx.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const applied = new Set(rows.map((row) => Number(row.version)));
+    const newest = Math.max(0, ...applied);
+    const known = Math.max(0, ...migrations.map((migration) => migration.version));
+    if (newest > known) {
+      throw new DatabaseError("db.schema", `the database schema is at version ${newest}, newer than this stategit knows (${known}): upgrade stategit`);
+    }
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements(dialect)) await tx.execute(statement);
+      await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      ]);
+    }
+  });
+}
