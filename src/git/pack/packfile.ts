@@ -147,7 +147,7 @@ export class PackFile {
     if (this.codec.crc32(this.bytes.subarray(offset, end)) !== this.index.crc32At(position)) {
       throw new CorruptDataError("pack.crc", `entry of ${oid} at ${offset} does not match its CRC-32 in the index`);
     }
-    const entry: StoredEntry = { kind: header.kind, size: header.size, compressed: this.bytes.subarray(dataStart, end) };
+    const entry: StoredEntry = { kind: header.kind, size: header.size, compressed: this.bytes.subarray(dataStart, end), pack: this };
     if (header.baseOffset !== undefined) entry.baseOid = this.oidAtOffset(header.baseOffset);
     if (header.baseOidOffset !== undefined) entry.baseOid = oidToHex(this.bytes, header.baseOidOffset);
     return entry;

@@ -53,6 +53,11 @@ export interface StoredEntry {
   compressed: Uint8Array;
   /** For OFS_DELTA and REF_DELTA: the id of the base object. */
   baseOid?: Oid;
+  /**
+   * The pack holding the entry (any object identifying it). The writer does not retry deltas
+   * between two objects of one pack when the pack stored the target whole, as git does.
+   */
+  pack?: object;
 }
 
 /** What the counting step hands the pack writer: which object, and a path hint for delta search. */

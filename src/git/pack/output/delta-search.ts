@@ -4,7 +4,7 @@ import { typeToKind } from "../format.ts";
 import type { CountedObjects } from "./count.ts";
 import type { PackEntry } from "./entry.ts";
 import type { ResolvedPackOptions } from "./options.ts";
-import { objectSize, readRequiredObject, type PackSource } from "./source.ts";
+import { isDeltaKind, objectSize, readRequiredObject, type PackSource } from "./source.ts";
 
 /** Objects smaller than this are never delta candidates: a delta could hardly be smaller. */
 const MIN_DELTA_CANDIDATE_SIZE = 50;
@@ -52,6 +52,7 @@ export function* findDeltas(counted: CountedObjects, source: PackSource, options
     const targetEntry = target.entry!;
     const baseEntry = base.entry!;
     if (targetEntry.type !== baseEntry.type) return -1;
+    if (options.reuseDeltas && storedWholeInSamePack(targetEntry, baseEntry)) return 0;
     if (base.depth >= maxDepth) return 0;
     // Size heuristics: the delta must beat the best one so far, with less room the deeper it
     // would sit, so that shallow deltas are preferred over slightly smaller deep ones.
@@ -113,6 +114,16 @@ export function* findDeltas(counted: CountedObjects, source: PackSource, options
     position = (position + 1) % window;
   }
   return processed;
+}
+
+/**
+ * When deltas are reused, a target its pack stored whole next to `base` was already found not
+ * worth a delta against it by whoever wrote that pack: git skips the pair. A base the receiver
+ * has is always worth trying, since it is never sent.
+ */
+function storedWholeInSamePack(target: PackEntry, base: PackEntry): boolean {
+  const stored = target.stored;
+  return !base.thinBase && stored?.pack !== undefined && !isDeltaKind(stored.kind) && stored.pack === base.stored?.pack;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Codec } from "../../../../src/git/codec/index.ts";
 import type { GitObject, ObjectType } from "../../../../src/git/object/object.ts";
 import type { Oid } from "../../../../src/git/oid.ts";
 import { PackObjectKind, readEntryHeader } from "../../../../src/git/pack/format.ts";
-import type { PackSource } from "../../../../src/git/pack/output/index.ts";
+import type { PackSource, PackWriteResult } from "../../../../src/git/pack/output/index.ts";
 import type { PackObjectSpec, StoredEntry } from "../../../../src/git/pack/types.ts";
 import { git, gitText, tempDir } from "../../../support/git.ts";
 import { seededRandom } from "../../../support/random.ts";
@@ -154,6 +154,7 @@ export function storedEntries(repo: string): Map<Oid, StoredEntry> {
       })
       .sort((a, b) => a.offset - b.offset);
     const oidAt = new Map(rows.map((row) => [row.offset, row.oid]));
+    const packIdentity = { name };
     rows.forEach((row, i) => {
       const end = i + 1 < rows.length ? rows[i + 1].offset : pack.length - 20;
       const header = readEntryHeader(pack, row.offset);
@@ -163,7 +164,7 @@ export function storedEntries(repo: string): Map<Oid, StoredEntry> {
           : header.baseOidOffset !== undefined
             ? Buffer.from(pack.subarray(header.baseOidOffset, header.baseOidOffset + 20)).toString("hex")
             : undefined;
-      stored.set(row.oid, { kind: header.kind, size: header.size, compressed: pack.slice(row.offset + header.headerLength, end), baseOid });
+      stored.set(row.oid, { kind: header.kind, size: header.size, compressed: pack.slice(row.offset + header.headerLength, end), baseOid, pack: packIdentity });
     });
   }
   return stored;
@@ -178,10 +179,15 @@ export function memorySource(objects: Map<Oid, GitObject>, stored?: Map<Oid, Sto
   };
 }
 
-export async function collect(chunks: AsyncIterable<Uint8Array>): Promise<{ pack: Uint8Array; chunkCount: number }> {
+/** Drains a pack stream: the bytes, the writer's result and how many chunks it came in. */
+export async function collect(chunks: AsyncGenerator<Uint8Array, PackWriteResult>): Promise<{ pack: Uint8Array; result: PackWriteResult; chunkCount: number }> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return { pack: new Uint8Array(Buffer.concat(parts)), chunkCount: parts.length };
+  let step = await chunks.next();
+  while (!step.done) {
+    parts.push(step.value);
+    step = await chunks.next();
+  }
+  return { pack: new Uint8Array(Buffer.concat(parts)), result: step.value, chunkCount: parts.length };
 }
 
 export interface IndexedPack {
