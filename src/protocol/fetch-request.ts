@@ -1,7 +1,8 @@
 import { isOid, type Oid } from "../git/oid.ts";
 import { PktLineReader, SIDE_BAND_64K_MAX_DATA, SIDE_BAND_MAX_DATA } from "../git/pktline/index.ts";
 import { ProtocolError } from "./errors.ts";
-import { parseFilterSpec, type ObjectFilter } from "./filter.ts";
+import type { ObjectFilter } from "../git/walk/filter.ts";
+import { parseFilterSpec } from "./filter.ts";
 
 /** `deepen 2147483647` is what `git fetch --unshallow` sends (INFINITE_DEPTH in git's shallow.h). */
 export const INFINITE_DEPTH = 0x7fffffff;

@@ -1,14 +1,6 @@
-import { isObjectType, type ObjectType } from "../git/object/object.ts";
+import { isObjectType } from "../git/object/object.ts";
+import type { ObjectFilter } from "../git/walk/filter.ts";
 import { ProtocolError } from "./errors.ts";
-
-/** A partial-clone filter (git-rev-list(1), "--filter=<filter-spec>"). */
-export type ObjectFilter =
-  | { kind: "blob:none" }
-  | { kind: "blob:limit"; limit: number }
-  /** Omits trees (and their blobs) deeper than `depth` below the root tree: tree:0 sends no tree. */
-  | { kind: "tree"; depth: number }
-  | { kind: "object:type"; type: ObjectType }
-  | { kind: "combine"; filters: ObjectFilter[] };
 
 /** Characters a combine: sub-spec must percent-encode (list-objects-filter-options.c). */
 const RESERVED = new Set("~`!@#$^&*()[]{}\\;'\",<>?");
@@ -40,7 +32,7 @@ function parseSubSpec(encoded: string, spec: string, nesting: number): ObjectFil
   return parseFilterSpec(decoded, nesting);
 }
 
-/** Parses a `filter <spec>` argument; unknown, unsupported or malformed specs throw ProtocolError. */
+/** Parses a `filter <spec>` argument into the walk's filter; unknown, unsupported or malformed specs throw ProtocolError. */
 export function parseFilterSpec(spec: string, nesting = 0): ObjectFilter {
   if (spec === "blob:none") return { kind: "blob:none" };
   if (spec.startsWith("blob:limit=")) return { kind: "blob:limit", limit: parseSize(spec.slice("blob:limit=".length), spec) };
