@@ -44,7 +44,8 @@ function* packSteps(
 /**
  * Writes a pack of `specs` (the counting walk's objects, most recent first, with path hints)
  * as a stream of chunks of about 64 KiB, ready to be framed in side-band packets. The delta
- * search runs before the first chunk; it yields to the event loop every few milliseconds.
+ * search runs before the first chunk; it gives the event loop a turn every few milliseconds
+ * and then hands out an empty chunk, a chance to send progress while no data flows.
  * The generator's return value has the checksum and what was reused or computed.
  */
 export async function* writePack(
@@ -59,6 +60,7 @@ export async function* writePack(
     if (step.done) return step.value;
     if (step.value) yield step.value;
     if (performance.now() - sliceStart >= TIME_SLICE_MS) {
+      if (!step.value) yield new Uint8Array(0);
       await nextMacrotask();
       sliceStart = performance.now();
     }

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDelta } from "../../../../src/git/delta/create.ts";
 import { CorruptDataError, MissingObjectError } from "../../../../src/git/errors.ts";
 import type { GitObject } from "../../../../src/git/object/object.ts";
 import { hashObject } from "../../../../src/git/object/object.ts";
+import { decodePackIndex } from "../../../../src/git/idxfile/index.ts";
+import { ObjectDatabase } from "../../../../src/git/odb/index.ts";
 import type { Oid } from "../../../../src/git/oid.ts";
+import { PackFile } from "../../../../src/git/pack/packfile.ts";
 import { PackObjectKind, typeToKind } from "../../../../src/git/pack/format.ts";
 import { buildPack, writePack, type PackPhase, type PackWriteOptions } from "../../../../src/git/pack/output/index.ts";
 import type { PackObjectSpec, StoredEntry } from "../../../../src/git/pack/types.ts";
@@ -140,6 +144,19 @@ describe("pack writer details", () => {
   function textObject(text: string): GitObject {
     return { type: "blob", data: new TextEncoder().encode(text) };
   }
+
+  test("a pack read through ObjectDatabase is copied entry by entry", async () => {
+    const database = new ObjectDatabase(codec);
+    const packDir = join(repo, "objects", "pack");
+    for (const name of readdirSync(packDir).filter((file) => file.endsWith(".idx"))) {
+      const index = decodePackIndex(new Uint8Array(readFileSync(join(packDir, name))), codec);
+      database.addPack(new PackFile(new Uint8Array(readFileSync(join(packDir, name.replace(/\.idx$/, ".pack")))), index, codec, database.cache));
+    }
+    const { pack: bytes, result } = await collect(writePack(all.specs, database, { codec }));
+    indexWithGit(bytes);
+    expect(result.freshDeltas).toBe(0);
+    expect(result.reusedDeltas + result.reusedObjects).toBe(all.specs.length);
+  });
 
   test("buildPack packs loose objects that git then reads back", async () => {
     const lines = Array.from({ length: 200 }, (_, i) => `line ${i} of a block`).join("\n");
