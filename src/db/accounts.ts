@@ -77,7 +77,7 @@ export class Accounts {
   /** Revokes the key for good; false when no key has this id. Revoking twice keeps the first time. */
   async revokeKey(id: string): Promise<boolean> {
     for (const [key, entry] of this.authCache) if (entry.id === id) this.authCache.delete(key);
-    if (!KEY_ID.test(id)) return false;
+    if (!isApiKeyId(id)) return false;
     const changed = await this.db.execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2", [
       this.timestamp(),
       id,
@@ -141,8 +141,12 @@ const DEFAULT_AUTH_CACHE_TTL_MS = 5000;
 const AUTH_CACHE_MAX_ENTRIES = 10_000;
 /** last_used_at is rewritten at most this often per key, not on every request. */
 const LAST_USED_PRECISION_MS = 60_000;
-const KEY_ID = /^[0-9a-f]{16}$/;
 const API_KEY = /^sg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+/** Whether `id` has the form of a key id: the 16 hex digits after `sg_` in a key. */
+export function isApiKeyId(id: string): boolean {
+  return /^[0-9a-f]{16}$/.test(id);
+}
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");

@@ -1,0 +1,14 @@
+import { Accounts } from "../db/accounts.ts";
+import { openDatabase } from "../db/open.ts";
+import type { Options } from "./command.ts";
+import { dataConfig } from "./config.ts";
+
+/** Opens the configured database for one administration command, and closes it after. */
+export async function withAccounts<T>(options: Options, fn: (accounts: Accounts) => Promise<T>): Promise<T> {
+  const db = await openDatabase(dataConfig(options).databaseUrl);
+  try {
+    return await fn(new Accounts(db));
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { GitError } from "../git/errors.ts";
+
+/** Bad usage or configuration: the program exits with status 2 and this one-line reason. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Runs a validator from a lower layer; its typed error becomes a UsageError with the same message. */
+export function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof GitError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Where a command writes, and the environment it reads: process's in the binary, captured in tests. */
+export interface Io {
+  env: Readonly<Record<string, string | undefined>>;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * A command-line option. With `value` (its placeholder in help, e.g. "URL") it takes a string;
+ * without, it is a switch. The value comes from the flag, else the environment variable `env`,
+ * else `default` (DESIGN.md, Contract, "Binary and commands").
+ */
+export interface OptionSpec {
+  name: string;
+  env?: string;
+  value?: string;
+  default?: string;
+  description: string;
+}
+
+/** The resolved options of one invocation. */
+export interface Options {
+  string(name: string): string;
+  flag(name: string): boolean;
+}
+
+export interface Command {
+  /** The words that invoke it, e.g. "key create". */
+  name: string;
+  summary: string;
+  /** Positional arguments, e.g. ["ORG"]. */
+  args: readonly string[];
+  options: readonly OptionSpec[];
+  /** More help, printed after the options. */
+  notes?: string;
+  /** Resolves to the exit status (0 when omitted). */
+  run(invocation: { args: string[]; options: Options; io: Io }): Promise<number | void>;
+}

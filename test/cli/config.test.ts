@@ -1,0 +1,117 @@
+import { describe, expect, test } from "bun:test";
+import { UsageError, type Command } from "../../src/cli/command.ts";
+import { COMMANDS } from "../../src/cli/commands/index.ts";
+import { parseListen, serveConfig, type ServeConfig } from "../../src/cli/config.ts";
+import { parseInvocation, runCli } from "../../src/cli/main.ts";
+import { DEFAULT_PACK_LIMITS } from "../../src/git/pack/types.ts";
+
+const serveCommand = COMMANDS.find((command) => command.name === "serve")!;
+
+function resolveServe(args: string[], env: Record<string, string> = {}): ServeConfig {
+  const invocation = parseInvocation(serveCommand, args, env);
+  if (invocation === "help") throw new Error("unexpected help");
+  return serveConfig(invocation.options);
+}
+
+function usageError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a UsageError");
+}
+
+const DEFAULTS: ServeConfig = {
+  listen: { hostname: "127.0.0.1", port: 8283 },
+  storageUrl: "file:./data/repos",
+  databaseUrl: "sqlite:./data/stategit.db",
+  trustOrgHeader: false,
+  allowForcePush: false,
+  limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
+};
+
+describe("serve configuration", () => {
+  test("defaults are the Contract's", () => {
+    expect(resolveServe([])).toEqual(DEFAULTS);
+  });
+
+  test("environment variables beat defaults, and flags beat environment variables", () => {
+    const env = {
+      STATEGIT_LISTEN: "0.0.0.0:9000",
+      STATEGIT_STORAGE: "memory:",
+      STATEGIT_DATABASE_URL: "postgres://db/stategit",
+      STATEGIT_TRUST_ORG_HEADER: "1",
+      STATEGIT_ALLOW_FORCE_PUSH: "true",
+      STATEGIT_MAX_OBJECTS: "10",
+    };
+    expect(resolveServe([], env)).toEqual({
+      listen: { hostname: "0.0.0.0", port: 9000 },
+      storageUrl: "memory:",
+      databaseUrl: "postgres://db/stategit",
+      trustOrgHeader: true,
+      allowForcePush: true,
+      limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
+    });
+    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024"];
+    expect(resolveServe(flags, env)).toEqual({
+      listen: { hostname: "::1", port: 0 },
+      storageUrl: "file:/srv/repos",
+      databaseUrl: "sqlite:/srv/db",
+      trustOrgHeader: true,
+      allowForcePush: true,
+      limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
+    });
+  });
+
+  test("switches: the flag turns them on whatever the environment says; empty or 0 means off", () => {
+    expect(resolveServe(["--trust-org-header"], { STATEGIT_TRUST_ORG_HEADER: "0" }).trustOrgHeader).toBe(true);
+    for (const off of ["", "0", "false", "off"]) {
+      expect(resolveServe([], { STATEGIT_TRUST_ORG_HEADER: off }).trustOrgHeader).toBe(false);
+    }
+    expect(usageError(() => resolveServe([], { STATEGIT_ALLOW_FORCE_PUSH: "maybe" }))).toContain("STATEGIT_ALLOW_FORCE_PUSH");
+  });
+
+  test("malformed values are usage errors naming the option", () => {
+    for (const value of ["0", "-1", "1.5", "1e3", "", "12abc", "99999999999999999999"]) {
+      expect(usageError(() => resolveServe(["--max-delta-depth", value]))).toContain("--max-delta-depth");
+    }
+    expect(usageError(() => resolveServe(["--storage", "gs:"]))).toContain("storage URL");
+    expect(usageError(() => resolveServe([], { STATEGIT_DATABASE_URL: "mysql://db" }))).toContain("database URL");
+    expect(usageError(() => resolveServe(["--listen", "8283"]))).toContain("listen");
+  });
+
+  test("listen addresses", () => {
+    expect(parseListen("localhost:0")).toEqual({ hostname: "localhost", port: 0 });
+    expect(parseListen("[::]:80")).toEqual({ hostname: "::", port: 80 });
+    for (const bad of ["8283", "host:", ":80", "host:70000", "[::1]", "a b:1", "::1:80", "host:80:80"]) {
+      usageError(() => parseListen(bad));
+    }
+  });
+});
+
+describe("command lines", () => {
+  const command = (name: string): Command => COMMANDS.find((candidate) => candidate.name === name)!;
+
+  test("arguments are counted and unknown flags refused", () => {
+    expect(usageError(() => parseInvocation(command("key create"), [], {}))).toContain("ORG");
+    expect(usageError(() => parseInvocation(command("key create"), ["a", "b"], {}))).toContain("ORG");
+    expect(usageError(() => parseInvocation(command("org create"), ["a", "--bogus"], {}))).toContain("--bogus");
+    expect(usageError(() => parseInvocation(command("org create"), ["a", "--database"], {}))).toContain("--database");
+    expect(usageError(() => parseInvocation(command("org create"), ["a", "--listen", "x:1"], {}))).toContain("--listen");
+    expect(parseInvocation(command("agent list"), ["a", "-h"], {})).toBe("help");
+  });
+
+  test("every command's help names each of its flags and their variables", async () => {
+    for (const each of COMMANDS) {
+      let out = "";
+      const status = await runCli([...each.name.split(" "), "--help"], { env: {}, out: (text) => (out += text), err: () => {} });
+      expect(status).toBe(0);
+      for (const option of each.options) {
+        expect(out).toContain(`--${option.name}`);
+        if (option.env) expect(out).toContain(option.env);
+      }
+    }
+  });
+});
