@@ -16,7 +16,7 @@ export interface RepoShape {
 
 const WORDS = "agent memory block state value label human persona skill system tool note plan goal task fact summary context archive recall".split(" ");
 
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
