@@ -1,11 +1,11 @@
 /**
  * Commit objects: "tree", "parent"*, "author", "committer", extra headers, an empty line and the
- * message (Documentation/gitformat-commit-graph is silent on it; git's fsck.c fsck_commit and
- * commit.c parse_commit_buffer define it).
+ * message (no document specifies it; git's commit.c parse_commit_buffer and fsck.c fsck_commit
+ * define it).
  */
 import type { Oid } from "../oid.ts";
 import { ascii, ByteBuilder, fsckError, NUL, startsWith } from "./bytes.ts";
-import { parseHeadersAndMessage, readOidLine, requiredLine, verifyHeaders, finishObject, type HeadersAndMessage } from "./headers.ts";
+import { OID_LINE_REST, parseHeadersAndMessage, readOidLine, requiredLine, verifyHeaders, finishObject, type HeadersAndMessage } from "./headers.ts";
 import { parseIdentity, writeIdentityLine, type Identity } from "./identity.ts";
 
 /** `headers` are every header after "committer", in order (encoding, mergetag, gpgsig, others). */
@@ -21,8 +21,6 @@ const PARENT = ascii("parent ");
 const AUTHOR = ascii("author ");
 const COMMITTER = ascii("committer ");
 
-const OID_LINE_EXTRA = 41;
-
 interface CommitHead {
   tree: Oid;
   parents: Oid[];
@@ -34,10 +32,10 @@ function readTreeAndParents(data: Uint8Array): CommitHead {
   if (!startsWith(data, 0, TREE)) throw fsckError("missingTree", "commit does not start with a \"tree\" line");
   const tree = readOidLine(data, 0, TREE, "badTreeSha1");
   const parents: Oid[] = [];
-  let offset = TREE.length + OID_LINE_EXTRA;
+  let offset = TREE.length + OID_LINE_REST;
   while (startsWith(data, offset, PARENT)) {
     parents.push(readOidLine(data, offset, PARENT, "badParentSha1"));
-    offset += PARENT.length + OID_LINE_EXTRA;
+    offset += PARENT.length + OID_LINE_REST;
   }
   return { tree, parents, offset };
 }

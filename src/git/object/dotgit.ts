@@ -141,6 +141,9 @@ function anyNtfsComponent(name: Uint8Array, test: (name: Uint8Array, offset: num
 
 /** A name some file system would treat as ".git" (fsck hasDotgit). */
 export function isDotGitName(name: Uint8Array): boolean {
+  // Fast path for most names: every match starts with ".", "g", a non-ASCII ignorable, or has a "\\".
+  const first = lower(name[0]);
+  if (first !== DOT && first !== 0x67 && first < 0x80 && !name.includes(BACKSLASH)) return false;
   return isHfsDotName(name, "git") || anyNtfsComponent(name, isNtfsDotGit);
 }
 

@@ -48,6 +48,9 @@ function headerLineEnd(data: Uint8Array, offset: number): number {
   return end;
 }
 
+/** What follows the key of an id line: 40 hex digits and the newline. */
+export const OID_LINE_REST = 41;
+
 /** Reads "<prefix><40 hex>\n" at `offset`; returns the id. */
 export function readOidLine(data: Uint8Array, offset: number, prefix: Uint8Array, msgId: string): Oid {
   const oid = readHexOid(data, offset + prefix.length);

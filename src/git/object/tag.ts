@@ -5,7 +5,7 @@
 import type { Oid } from "../oid.ts";
 import { isValidRefName } from "../refname.ts";
 import { ascii, byteString, ByteBuilder, fsckError, LF, startsWith } from "./bytes.ts";
-import { parseHeadersAndMessage, readOidLine, requiredLine, verifyHeaders, finishObject, type HeadersAndMessage } from "./headers.ts";
+import { OID_LINE_REST, parseHeadersAndMessage, readOidLine, requiredLine, verifyHeaders, finishObject, type HeadersAndMessage } from "./headers.ts";
 import { parseIdentity, writeIdentityLine, type Identity } from "./identity.ts";
 import { isObjectType, type ObjectType } from "./object.ts";
 
@@ -29,7 +29,7 @@ export function parseTag(data: Uint8Array): Tag {
   verifyHeaders(data);
   if (!startsWith(data, 0, OBJECT)) throw fsckError("missingObject", "tag does not start with an \"object\" line");
   const object = readOidLine(data, 0, OBJECT, "badObjectSha1");
-  const [typeStart, typeEnd] = requiredLine(data, OBJECT.length + 41, TYPE, "missingTypeEntry");
+  const [typeStart, typeEnd] = requiredLine(data, OBJECT.length + OID_LINE_REST, TYPE, "missingTypeEntry");
   const type = byteString(data.subarray(typeStart, typeEnd));
   if (!isObjectType(type)) throw fsckError("badType", `tag names an unknown object type "${type}"`);
   const [tagStart, tagEnd] = requiredLine(data, typeEnd + 1, TAG, "missingTagEntry");

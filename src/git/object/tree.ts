@@ -82,7 +82,7 @@ export function parseTree(data: Uint8Array): TreeEntry[] {
     }
     if (cursor === offset || cursor >= data.length) throw fsckError("badTree", `malformed mode in tree entry at offset ${offset}`);
     if (data[offset] === 0x30) throw fsckError("zeroPaddedFilemode", `zero-padded file mode in tree entry at offset ${offset}`);
-    if (mode !== GROUP_WRITABLE_FILE) entryObjectType(mode);
+    entryObjectType(mode); // refuses modes git does not write (badFilemode)
     const nameStart = cursor + 1;
     const nameEnd = data.indexOf(NUL, nameStart);
     if (nameEnd < 0 || nameEnd + 1 + OID_BYTES > data.length) throw fsckError("badTree", `truncated tree entry at offset ${offset}`);
@@ -117,27 +117,24 @@ export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
  * CorruptDataError for entries git would refuse: bad names or modes, duplicates, ".git".
  */
 export function serializeTree(entries: readonly TreeEntry[]): Uint8Array {
-  const modes = entries.map((entry) => {
+  const sorted = [...entries].sort(compareTreeEntries);
+  const modes = sorted.map((entry) => {
     if (!isOid(entry.oid)) throw new CorruptDataError("tree.entry", `tree entry has an invalid object id "${entry.oid}"`);
     if (entry.name.includes(NUL)) throw fsckError("badTree", "tree entry name contains a NUL byte");
     return ascii(entry.mode.toString(8));
   });
-  const order = entries.map((_, index) => index).sort((a, b) => compareTreeEntries(entries[a], entries[b]));
-  let size = 0;
-  for (const index of order) size += modes[index].length + 1 + entries[index].name.length + 1 + OID_BYTES;
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(sorted.reduce((size, entry, i) => size + modes[i].length + entry.name.length + 2 + OID_BYTES, 0));
   let offset = 0;
-  for (const index of order) {
-    const { name, oid } = entries[index];
-    out.set(modes[index], offset);
-    offset += modes[index].length;
+  sorted.forEach(({ name, oid }, i) => {
+    out.set(modes[i], offset);
+    offset += modes[i].length;
     out[offset++] = SPACE;
     out.set(name, offset);
     offset += name.length;
     out[offset++] = NUL;
     writeOid(out, offset, oid);
     offset += OID_BYTES;
-  }
+  });
   fsckTree(out);
   return out;
 }
@@ -182,17 +179,23 @@ function notSorted(previous: TreeEntry, next: TreeEntry): CorruptDataError {
   return fsckError("treeNotSorted", `tree entries "${treeEntryName(previous)}" and "${treeEntryName(next)}" are not sorted`);
 }
 
-function checkEntryName(entry: TreeEntry): void {
+const NAME_RULES = {
+  fullPathname: "contains \"/\"",
+  hasDot: "is \".\"",
+  hasDotdot: "is \"..\"",
+  hasDotgit: "would be checked out as \".git\"",
+  gitmodulesSymlink: "is a symbolic link named like \".gitmodules\"",
+} as const;
+
+/** The message id of the name rule `entry` breaks, if any. */
+function badNameRule(entry: TreeEntry): keyof typeof NAME_RULES | undefined {
   const { name } = entry;
-  const shown = treeEntryName(entry);
-  if (name.includes(SLASH)) throw fsckError("fullPathname", `tree entry "${shown}" contains "/"`);
-  if (name[0] === DOT && name.length <= 2 && (name.length === 1 || name[1] === DOT)) {
-    throw fsckError(name.length === 1 ? "hasDot" : "hasDotdot", `tree contains an entry named "${shown}"`);
-  }
-  if (isDotGitName(name)) throw fsckError("hasDotgit", `tree entry "${shown}" would be checked out as ".git"`);
-  if (entry.mode === FileMode.Symlink && isDotGitmodulesName(name)) {
-    throw fsckError("gitmodulesSymlink", `tree entry "${shown}" is a symbolic link named like ".gitmodules"`);
-  }
+  if (name.includes(SLASH)) return "fullPathname";
+  if (name[0] === DOT && name.length === 1) return "hasDot";
+  if (name[0] === DOT && name[1] === DOT && name.length === 2) return "hasDotdot";
+  if (isDotGitName(name)) return "hasDotgit";
+  if (entry.mode === FileMode.Symlink && isDotGitmodulesName(name)) return "gitmodulesSymlink";
+  return undefined;
 }
 
 /**
@@ -205,7 +208,8 @@ export function fsckTree(data: Uint8Array): void {
   const files: Uint8Array[] = [];
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
-    checkEntryName(entry);
+    const rule = badNameRule(entry);
+    if (rule !== undefined) throw fsckError(rule, `tree entry "${treeEntryName(entry)}" ${NAME_RULES[rule]}`);
     if (entry.oid === ZERO_OID) throw fsckError("nullSha1", `tree entry "${treeEntryName(entry)}" points to the null object id`);
     if (i > 0) checkOrder(entries[i - 1], entry, files);
   }
