@@ -120,7 +120,7 @@ export class FileBlobStore implements BlobStore {
     return this.prepare().then(() => withFileLock(join(this.lockDir, lockName), fn));
   }
 
-  /** Creates the internal directories once, and removes temporary files that crashed writers left. */
+  /** Creates the internal directories once (retrying after a failure), and removes temporary files crashed writers left. */
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
       await makeDirectory(this.tempDir);
@@ -131,7 +131,10 @@ export class FileBlobStore implements BlobStore {
         const stats = await stat(path).catch(() => undefined);
         if (stats && stats.ctimeMs < cutoff) await unlink(path).catch(() => undefined);
       }
-    })();
+    })().catch((error: unknown) => {
+      this.prepared = undefined;
+      throw error;
+    });
     return this.prepared;
   }
 
