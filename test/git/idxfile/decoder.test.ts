@@ -5,20 +5,13 @@ import type { Codec } from "../../../src/git/codec/codec.ts";
 import { oidToHex } from "../../../src/git/oid.ts";
 import { CODECS } from "../codecs.ts";
 import { repoFixture, showIndex } from "../pack/input/fixtures.ts";
-import { resealed } from "../pack/input/pack-builder.ts";
+import { expectGitError, resealed } from "../pack/input/pack-builder.ts";
 
 const FANOUT = 8;
 const OIDS = 8 + 1024;
 
 function expectCorrupt(codec: Codec, bytes: Uint8Array, code: string): void {
-  let caught: unknown;
-  try {
-    decodePackIndex(bytes, codec);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(CorruptDataError);
-  expect((caught as CorruptDataError).code).toBe(code);
+  expectGitError(() => decodePackIndex(bytes, codec), CorruptDataError, code);
 }
 
 /** A copy of `bytes` with a big-endian 32-bit value written at `offset`. */

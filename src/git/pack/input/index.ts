@@ -1,0 +1,1 @@
+export { indexPack, type IndexedPack, type IndexPackOptions } from "./index-pack.ts";
