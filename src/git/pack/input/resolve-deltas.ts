@@ -53,7 +53,8 @@ function isDelta(kind: number): boolean {
  * inflated data is held only while its children are being resolved (the last child releases it
  * before descending, so a long chain holds two objects at a time), and within
  * `baseCacheBytes` overall. Thin bases are read from `thinBases` once the pack's own objects
- * are exhausted, as `git index-pack --fix-thin` does.
+ * are exhausted, as `git index-pack --fix-thin` does. Fills in `scanned.oids` and consumes
+ * `scanned.refDeltasByBase`: a scan is resolved once.
  */
 export function resolveDeltas(
   scanned: ScannedPack,
@@ -78,6 +79,8 @@ class DeltaResolver {
   private readonly stack: Frame[] = [];
   private readonly held = new Map<number, Uint8Array>();
   private heldBytes = 0;
+  /** Frames below this stack index hold no data. */
+  private firstHeldFrame = 0;
   private inflatedBytes: number;
 
   constructor(
@@ -156,16 +159,12 @@ class DeltaResolver {
       const frame = stack[stack.length - 1];
       const child = this.takeNextChild(frame);
       if (child < 0) {
-        stack.pop();
-        this.release(frame.node);
+        this.pop();
         continue;
       }
       const base = this.held.get(frame.node) ?? this.rebuild(frame.node);
-      if (!this.hasNextChild(frame)) {
-        // The last child: nothing else needs this base once the child is built.
-        stack.pop();
-        this.release(frame.node);
-      }
+      // The last child: nothing else needs this base once the child is built.
+      if (!this.hasNextChild(frame)) this.pop();
       this.resolveChild(child, frame, base);
     }
   }
@@ -216,12 +215,19 @@ class DeltaResolver {
     return frame.nextOfsChild < frame.ofsChildrenEnd || (frame.refChildren !== undefined && frame.nextRefChild < frame.refChildren.length);
   }
 
+  private pop(): void {
+    this.release((this.stack.pop() as Frame).node);
+    this.firstHeldFrame = Math.max(0, Math.min(this.firstHeldFrame, this.stack.length - 1));
+  }
+
+  /** Holds the data of the top frame, dropping the deepest frames' data while over budget. */
   private hold(node: number, data: Uint8Array): void {
     this.held.set(node, data);
     this.heldBytes += data.length;
-    // Drop the bases deepest in the stack first: they are the last to be needed again.
-    for (let i = 0; this.heldBytes > this.baseCacheBytes && i < this.stack.length; i++) {
-      if (this.stack[i].node !== node) this.release(this.stack[i].node);
+    // The deepest bases are the last to be needed again. Only the top frame is ever rebuilt,
+    // so frames below firstHeldFrame stay dropped and are not visited again.
+    while (this.heldBytes > this.baseCacheBytes && this.firstHeldFrame < this.stack.length - 1) {
+      this.release(this.stack[this.firstHeldFrame++].node);
     }
   }
 
