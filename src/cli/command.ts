@@ -29,6 +29,8 @@ export interface Io {
  */
 export interface OptionSpec {
   name: string;
+  /** A one-letter alias, e.g. "v" for `-v`. */
+  short?: string;
   env?: string;
   value?: string;
   default?: string;

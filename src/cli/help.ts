@@ -34,7 +34,7 @@ export function commandHelp(command: Command): string {
 
 function optionHelp(spec: OptionSpec): string {
   const where = [spec.env && `env ${spec.env}${spec.value ? "" : "=1"}`, spec.default !== undefined && `default ${spec.default}`, !spec.value && "default off"];
-  return [row(`--${spec.name}${spec.value ? ` ${spec.value}` : ""}`, spec.description), row("", where.filter(Boolean).join(", "))].join("\n");
+  return [row(`${spec.short ? `-${spec.short}, ` : ""}--${spec.name}${spec.value ? ` ${spec.value}` : ""}`, spec.description), row("", where.filter(Boolean).join(", "))].join("\n");
 }
 
 function row(left: string, right: string): string {

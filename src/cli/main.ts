@@ -64,7 +64,7 @@ function parseCommandLine(command: Command, args: readonly string[]) {
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
-        ...Object.fromEntries(command.options.map((spec) => [spec.name, { type: spec.value ? "string" : "boolean" } as const])),
+        ...Object.fromEntries(command.options.map((spec) => [spec.name, { type: spec.value ? "string" : "boolean", ...(spec.short && { short: spec.short }) } as const])),
       },
     });
   } catch (error) {

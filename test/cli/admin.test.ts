@@ -1,28 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Accounts } from "../../src/db/accounts.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { DATABASE_KINDS, type TestDatabase } from "../db/databases.ts";
 import { tempDir } from "../support/git.ts";
+import { buildBinaryOnce, RUNNERS, type Runner } from "./runners.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const BINARY = join(ROOT, "dist/stategit");
-
-/** CI builds the binary before testing; elsewhere it is built once, here, when missing. */
-beforeAll(() => {
-  if (existsSync(BINARY)) return;
-  const build = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`bun run build failed:\n${build.stderr.toString()}`);
-});
-
-const RUNNERS = [
-  { name: "sources", command: ["bun", "run", join(ROOT, "src/cli.ts")] },
-  { name: "binary", command: [BINARY] },
-];
+buildBinaryOnce();
 
 /** Runs in an empty directory (the binary must need nothing beside it), with no STATEGIT_* variables but `env`. */
-function stategit(runner: (typeof RUNNERS)[number], args: string[], env: Record<string, string> = {}, cwd = workDir.path) {
+function stategit(runner: Runner, args: string[], env: Record<string, string> = {}, cwd = workDir.path) {
   const result = Bun.spawnSync([...runner.command, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: workDir.path, ...env },

@@ -1,9 +1,11 @@
 import type { Command } from "../command.ts";
 import { agentList } from "./agent-list.ts";
+import { indexPackCommand } from "./index-pack.ts";
 import { keyCreate } from "./key-create.ts";
 import { keyRevoke } from "./key-revoke.ts";
 import { orgCreate } from "./org-create.ts";
 import { serve } from "./serve.ts";
+import { verifyPackCommand } from "./verify-pack.ts";
 
 /** Every command, in the order help lists them. A new command is one module here and one line below. */
-export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList];
+export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, indexPackCommand, verifyPackCommand];

@@ -75,6 +75,8 @@ function inflateExactly(codec: Codec, input: Uint8Array, size: number, offset: n
     inflated = codec.inflate(input, size);
   } catch (error) {
     if (error instanceof LimitExceededError) throw sizeMismatch(offset, `more than ${size}`, size);
+    // Name the entry, as git does ("pack has bad object at offset N").
+    if (error instanceof CorruptDataError) throw new CorruptDataError(error.code, `object at offset ${offset}: ${error.message}`);
     throw error;
   }
   if (inflated.data.length !== size) throw sizeMismatch(offset, String(inflated.data.length), size);
