@@ -1,0 +1,216 @@
+/**
+ * The servers the serve benchmark compares, started as child processes on 127.0.0.1 and always
+ * stopped again: C git's `git http-backend` (behind lighttpd, or behind a Bun CGI bridge when
+ * lighttpd cannot be installed) and stategit.
+ */
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { GIT_BASE } from "./bridge.ts";
+import { run } from "./fixtures.ts";
+
+/** The agent id both servers serve the benchmark repository under. */
+export const AGENT = "bench-agent";
+const BRIDGE = join(import.meta.dir, "bridge.ts");
+const ROOT = resolve(import.meta.dir, "../..");
+
+export interface Peer {
+  name: string;
+  /** The repository's URL, without credentials: `http://127.0.0.1:PORT/v1/git/bench-agent/state.git`. */
+  repoUrl: string;
+  /** The same with credentials, for git clients. */
+  gitUrl: string;
+  /** Headers every load-client request carries (authentication). */
+  headers: Record<string, string>;
+  /** The server process: its CPU time, with that of the children it reaped, is the server's. */
+  process: Subprocess;
+}
+
+/** Every child process started, so that all of them are stopped on success, error or signal. */
+export class Children {
+  private readonly running = new Set<Subprocess>();
+
+  constructor(private readonly logDir: string) {}
+
+  /** Starts `cmd` with stdout and stderr in `{logDir}/{name}.log`. */
+  spawn(name: string, cmd: string[], env?: Record<string, string | undefined>): Subprocess {
+    const log = Bun.file(join(this.logDir, `${name}.log`));
+    const child = Bun.spawn(cmd, { cwd: ROOT, env: env ?? process.env, stdin: "ignore", stdout: log, stderr: log });
+    this.running.add(child);
+    void child.exited.then(() => this.running.delete(child));
+    return child;
+  }
+
+  logTail(name: string): string {
+    const path = join(this.logDir, `${name}.log`);
+    return existsSync(path) ? readFileSync(path, "utf8").split("\n").slice(-15).join("\n") : "";
+  }
+
+  /** Stops a child: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(child: Subprocess, graceMs = 3000): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running].map((child) => this.stop(child)));
+  }
+
+  /** For exit paths that cannot wait. */
+  killAllNow(): void {
+    for (const child of this.running) child.kill("SIGKILL");
+  }
+}
+
+/** A port nothing listens on now (the kernel's pick for port 0). */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** Waits until `url` answers with `status`, failing early if `child` exits. */
+async function waitReady(children: Children, name: string, child: Subprocess, url: string, status: number, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  let last = "no answer";
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${children.logTail(name)}`);
+    try {
+      const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status === status) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`${name} not ready at ${url} after 30 s (${last}):\n${children.logTail(name)}`);
+}
+
+/** Core pinning: `taskset -c CPU` in front of a command, when pinning is on and taskset exists. */
+export function pinned(cpu: number | undefined, cmd: string[]): string[] {
+  return cpu === undefined ? cmd : ["taskset", "-c", String(cpu), ...cmd];
+}
+
+/** lighttpd's path, installing it from apt (once: `apt-get update`, then `apt-get install`) if missing and possible. */
+export function findOrInstallLighttpd(say: (line: string) => void): string | undefined {
+  const find = () => Bun.which("lighttpd") ?? (existsSync("/usr/sbin/lighttpd") ? "/usr/sbin/lighttpd" : undefined);
+  const found = find();
+  if (found || process.getuid?.() !== 0 || !Bun.which("apt-get")) return found;
+  say("lighttpd missing: installing it with apt-get");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  for (const cmd of [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "lighttpd"]]) {
+    const result = Bun.spawnSync(cmd, { env, stdout: "ignore", stderr: "pipe", timeout: 300_000 });
+    if (result.exitCode !== 0) {
+      say(`${cmd.join(" ")} failed: ${result.stderr.toString().trim().split("\n").at(-1)}`);
+      return undefined;
+    }
+  }
+  return find();
+}
+
+export interface GitPeerOptions {
+  /** The bare repository to serve. */
+  repository: string;
+  tmp: string;
+  cpu?: number;
+  /** Skip lighttpd and use the Bun CGI bridge. */
+  forceBridge: boolean;
+  say: (line: string) => void;
+}
+
+/** C git's smart HTTP: `git http-backend` as CGI behind lighttpd (or the Bun bridge), no authentication. */
+export async function startGitPeer(children: Children, options: GitPeerOptions): Promise<Peer> {
+  const projectRoot = join(options.tmp, "git-root");
+  const linked = join(projectRoot, AGENT, "state.git");
+  mkdirSync(dirname(linked), { recursive: true });
+  symlinkSync(resolve(options.repository), linked);
+  const backend = join(new TextDecoder().decode(run(["git", "--exec-path"])).trim(), "git-http-backend");
+  const port = freePort();
+  const lighttpd = options.forceBridge ? undefined : findOrInstallLighttpd(options.say);
+  let name: string;
+  let child: Subprocess;
+  if (lighttpd) {
+    name = "git http-backend (lighttpd)";
+    const config = join(options.tmp, "lighttpd.conf");
+    writeFileSync(config, lighttpdConfig({ port, backend, projectRoot, documentRoot: options.tmp, errorLog: join(options.tmp, "lighttpd-error.log") }));
+    child = children.spawn("lighttpd", pinned(options.cpu, [lighttpd, "-D", "-f", config]));
+  } else {
+    name = "git http-backend (Bun CGI bridge)";
+    child = children.spawn("lighttpd", pinned(options.cpu, [process.execPath, BRIDGE, "cgi", String(port), backend, projectRoot]));
+  }
+  const repoUrl = `http://127.0.0.1:${port}${GIT_BASE}/${AGENT}/state.git`;
+  await waitReady(children, "lighttpd", child, `${repoUrl}/info/refs?service=git-upload-pack`, 200);
+  return { name, repoUrl, gitUrl: repoUrl, headers: {}, process: child };
+}
+
+/** gitweb-free lighttpd configuration from git-http-backend(1), "EXAMPLES", bound to loopback. */
+function lighttpdConfig(c: { port: number; backend: string; projectRoot: string; documentRoot: string; errorLog: string }): string {
+  const quote = (text: string) => JSON.stringify(text);
+  return [
+    `server.modules = ( "mod_cgi", "mod_alias", "mod_setenv" )`,
+    `server.document-root = ${quote(c.documentRoot)}`,
+    `server.bind = "127.0.0.1"`,
+    `server.port = ${c.port}`,
+    `server.errorlog = ${quote(c.errorLog)}`,
+    `server.max-keep-alive-requests = 1000000`,
+    `server.max-keep-alive-idle = 60`,
+    `alias.url = ( ${quote(GIT_BASE)} => ${quote(c.backend)} )`,
+    `$HTTP["url"] =~ ${quote(`^${GIT_BASE}/`)} {`,
+    `  cgi.assign = ( "" => "" )`,
+    `  setenv.set-environment = ( "GIT_PROJECT_ROOT" => ${quote(c.projectRoot)}, "GIT_HTTP_EXPORT_ALL" => "1", "PATH" => ${quote(process.env.PATH ?? "/usr/bin:/bin")} )`,
+    `}`,
+    ``,
+  ].join("\n");
+}
+
+export interface StategitPeerOptions {
+  tmp: string;
+  cpu?: number;
+  /** Run dist/stategit instead of `bun run src/cli.ts`. */
+  binary: boolean;
+  /** Directory for a CPU profile of the server (`bun --cpu-prof`), written when it exits. */
+  profileDir?: string;
+}
+
+/** stategit serving file storage and SQLite in `tmp`, with an org `bench` and one API key. */
+export async function startStategitPeer(children: Children, options: StategitPeerOptions): Promise<Peer> {
+  const binary = join(ROOT, "dist/stategit");
+  if (options.binary && !existsSync(binary)) throw new Error(`--binary: ${binary} does not exist (bun run build)`);
+  if (options.binary && options.profileDir) throw new Error("--profile needs the sources (no --binary)");
+  const cli = options.binary ? [binary] : [process.execPath, ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []), "run", join(ROOT, "src/cli.ts")];
+  const data = ["--storage", `file:${join(options.tmp, "repos")}`, "--database", `sqlite:${join(options.tmp, "db.sqlite")}`];
+  const admin = options.binary ? [binary] : [process.execPath, "run", join(ROOT, "src/cli.ts")];
+  run([...admin, "org", "create", "bench", ...data], { cwd: ROOT });
+  const key = new TextDecoder().decode(run([...admin, "key", "create", "bench", ...data], { cwd: ROOT })).trim();
+  if (!key || key.includes("\n")) throw new Error(`key create printed ${JSON.stringify(key)}, expected one key`);
+  const port = freePort();
+  const child = children.spawn("stategit", pinned(options.cpu, [...cli, "serve", "--listen", `127.0.0.1:${port}`, ...data]));
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(children, "stategit", child, `${base}/healthz`, 200);
+  const repoUrl = `${base}${GIT_BASE}/${AGENT}/state.git`;
+  return {
+    name: "stategit",
+    repoUrl,
+    gitUrl: `http://x:${encodeURIComponent(key)}@127.0.0.1:${port}${GIT_BASE}/${AGENT}/state.git`,
+    headers: { Authorization: `Basic ${btoa(`x:${key}`)}` },
+    process: child,
+  };
+}
+
+/** A server answering the up-to-date fetch with fixed bytes: what the load client can do at best. */
+export async function startCannedPeer(children: Children, advertisement: Uint8Array, lsRefs: Uint8Array, tmp: string, cpu?: number): Promise<Peer> {
+  const files = [join(tmp, "canned-advertisement"), join(tmp, "canned-ls-refs")];
+  writeFileSync(files[0], advertisement);
+  writeFileSync(files[1], lsRefs);
+  const port = freePort();
+  const child = children.spawn("canned", pinned(cpu, [process.execPath, BRIDGE, "canned", String(port), ...files]));
+  const repoUrl = `http://127.0.0.1:${port}${GIT_BASE}/${AGENT}/state.git`;
+  await waitReady(children, "canned", child, `${repoUrl}/info/refs`, 200);
+  return { name: "canned bytes (Bun.serve)", repoUrl, gitUrl: repoUrl, headers: {}, process: child };
+}
