@@ -137,8 +137,9 @@ function parseUpdate(line: Uint8Array): RefUpdate {
 
 /**
  * Parses a receive-pack request body. Returns undefined for a body without commands: the
- * `0000` probe a client sends before a chunked upload. Malformed framing throws
- * ProtocolError (or CorruptDataError from the pkt-line scanner); more than MAX_PUSH_COMMANDS commands throws LimitExceededError.
+ * `0000` probe a client sends before a chunked upload. Malformed framing throws ProtocolError
+ * (or CorruptDataError from the pkt-line scanner); more than MAX_PUSH_COMMANDS commands throws
+ * LimitExceededError.
  */
 export function parseReceivePackRequest(body: Uint8Array): ReceivePackRequest | undefined {
   if (body.length === 0) return undefined;

@@ -1,0 +1,91 @@
+import type { Codec } from "../git/codec/codec.ts";
+import { CorruptDataError } from "../git/errors.ts";
+import { decodePackIndex, encodePackIndex, type PackIndexEntry } from "../git/idxfile/index.ts";
+import type { GitObject } from "../git/object/object.ts";
+import type { ObjectCache } from "../git/odb/index.ts";
+import type { Oid } from "../git/oid.ts";
+import { indexPack } from "../git/pack/input/index.ts";
+import { buildPack, writePack, type PackSource } from "../git/pack/output/index.ts";
+import { PackFile } from "../git/pack/packfile.ts";
+import type { PackObjectSpec } from "../git/pack/types.ts";
+import type { BlobStore } from "../storage/blob-store.ts";
+import { packFileKey, type RepositoryKeys } from "./layout.ts";
+import { packName } from "./manifest.ts";
+
+/** A pack in memory with its index: readable through `file`, and storable as it is. */
+export interface LoadedPack {
+  readonly name: string;
+  readonly file: PackFile;
+  readonly pack: Uint8Array;
+  readonly index: Uint8Array;
+}
+
+/** Missing pack files: a manifest names a pack the store does not hold (yet, or any more). */
+export class MissingPackError extends CorruptDataError {
+  constructor(readonly packName: string) {
+    super("repo.pack-missing", `pack ${packName} is missing from storage`);
+  }
+}
+
+export function loadedPackBytes(pack: LoadedPack): number {
+  return pack.pack.length + pack.index.length;
+}
+
+function openPack(name: string, pack: Uint8Array, index: Uint8Array, codec: Codec, cache: ObjectCache): LoadedPack {
+  const file = new PackFile(pack, decodePackIndex(index, codec), codec, cache);
+  if (packName(file.checksum) !== name) {
+    throw new CorruptDataError("repo.pack-name", `pack stored as ${name} has checksum ${file.checksum}`);
+  }
+  return { name, file, pack, index };
+}
+
+/**
+ * Reads a pack and its index. The index is fully verified (decodePackIndex checks its SHA-1)
+ * and must match the pack's trailer; the pack's own checksum was verified when it was written.
+ */
+export async function readPack(store: BlobStore, keys: RepositoryKeys, name: string, codec: Codec, cache: ObjectCache): Promise<LoadedPack> {
+  const [pack, index] = await Promise.all([store.get(packFileKey(keys, name, ".pack")), store.get(packFileKey(keys, name, ".idx"))]);
+  if (!pack || !index) throw new MissingPackError(name);
+  return openPack(name, pack.data, index.data, codec, cache);
+}
+
+/** A complete pack with its entries (from indexPack or the pack writer), ready to store and read. */
+export function preparePack(pack: Uint8Array, entries: readonly PackIndexEntry[], checksum: Oid, codec: Codec, cache: ObjectCache): LoadedPack {
+  return openPack(packName(checksum), pack, encodePackIndex(entries, checksum, codec), codec, cache);
+}
+
+/** Packs objects held in memory (an API commit's new blobs, trees and commit). */
+export async function packObjects(objects: readonly GitObject[], codec: Codec, cache: ObjectCache): Promise<LoadedPack> {
+  const indexed = indexPack(await buildPack(objects, { codec }), { codec });
+  return preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, cache);
+}
+
+/** Re-packs `specs` from `source` into one pack, reusing stored deltas (compaction). */
+export async function repackObjects(specs: readonly PackObjectSpec[], source: PackSource, codec: Codec, cache: ObjectCache): Promise<LoadedPack> {
+  return indexWrittenPack(writePack(specs, source, { codec, indexEntries: true }), codec, cache);
+}
+
+async function indexWrittenPack(stream: ReturnType<typeof writePack>, codec: Codec, cache: ObjectCache): Promise<LoadedPack> {
+  const chunks: Uint8Array[] = [];
+  let step = await stream.next();
+  for (; !step.done; step = await stream.next()) chunks.push(step.value);
+  const { entries, checksum, byteLength } = step.value;
+  const pack = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const chunk of chunks) {
+    pack.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return preparePack(pack, entries ?? [], checksum, codec, cache);
+}
+
+/**
+ * Stores a pack and its index, create-only. An existing file of the same name has the same
+ * content (the name is the checksum of the bytes), so finding one is success.
+ */
+export async function storePack(store: BlobStore, keys: RepositoryKeys, pack: LoadedPack): Promise<void> {
+  await Promise.all([
+    store.createOnly(packFileKey(keys, pack.name, ".pack"), pack.pack),
+    store.createOnly(packFileKey(keys, pack.name, ".idx"), pack.index),
+  ]);
+}

@@ -1,0 +1,204 @@
+import type { Codec } from "../git/codec/codec.ts";
+import { CorruptDataError, GitError } from "../git/errors.ts";
+import { commitTreeAndParents, entryObjectType, fsckObject, parseTag, parseTree, type ObjectReader, type ObjectType } from "../git/object/index.ts";
+import { ObjectDatabase } from "../git/odb/index.ts";
+import { ZERO_OID, type Oid } from "../git/oid.ts";
+import { indexPack } from "../git/pack/input/index.ts";
+import type { PackLimits } from "../git/pack/types.ts";
+import { isUpdatableRefName, type RefUpdate, type RefUpdateStatus } from "../git/refname.ts";
+import { isAncestor } from "../git/walk/index.ts";
+import { preparePack, type LoadedPack } from "./packs.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/**
+ * The checks of a push (DESIGN.md, "The push transaction", step 3), as git's receive-pack makes
+ * them (builtin/receive-pack.c): the pack is indexed and its objects checked once, then every
+ * command is judged against a snapshot — again after a lost compare-and-swap.
+ */
+
+/** A repository rule beyond git's (the block rules): a reason to refuse `update`, or undefined. */
+export type UpdateCheck = (update: RefUpdate, objects: ObjectReader, snapshot: Snapshot) => Promise<string | undefined> | string | undefined;
+
+export interface PushRequest {
+  updates: readonly RefUpdate[];
+  /** The pack that followed the commands, possibly thin; absent for delete-only pushes. */
+  pack?: Uint8Array;
+  /** All updates or none (the `atomic` capability). */
+  atomic?: boolean;
+  /** Allow non-fast-forward updates of branches and deleting the default branch. */
+  allowForcePush?: boolean;
+  limits?: Partial<PackLimits>;
+  pushOptions?: readonly string[];
+  checkUpdate?: UpdateCheck;
+}
+
+/** git's report-status reasons (builtin/receive-pack.c), so clients print what users know. */
+export const Reason = {
+  unpackerError: "unpacker error",
+  funnyRefname: "funny refname",
+  duplicate: "duplicate ref update",
+  fetchFirst: "fetch first",
+  missingObjects: "missing necessary objects",
+  notCommit: "branches must point to commits",
+  nonFastForward: "non-fast-forward",
+  deleteCurrent: "deletion of the current branch prohibited",
+  atomicFailure: "atomic push failure",
+} as const;
+
+/** The pushed objects, indexed and checked. */
+export interface IncomingObjects {
+  /** The pack to store, or undefined when the push brought no objects. */
+  pack?: LoadedPack;
+  /**
+   * A pushed object that refers to an object neither pushed nor in the repository. Storing
+   * such a pack would break the invariant every check here relies on: each stored object's
+   * references are stored too. Updates to pushed objects are then refused.
+   */
+  dangling?: Oid;
+}
+
+/** Why the pack could not be unpacked: git's `unpack <reason>`. */
+export class UnpackError extends GitError {}
+
+function references(type: ObjectType, data: Uint8Array): Oid[] {
+  switch (type) {
+    case "commit": {
+      const { tree, parents } = commitTreeAndParents(data);
+      return [tree, ...parents];
+    }
+    case "tree":
+      return parseTree(data)
+        .filter((entry) => entryObjectType(entry.mode) !== "gitlink")
+        .map((entry) => entry.oid);
+    case "tag":
+      return [parseTag(data).object];
+    case "blob":
+      return [];
+  }
+}
+
+/**
+ * Indexes the pushed pack (completing a thin pack from the repository), fsck-checks every new
+ * object and finds one that refers to a missing object, if any. A corrupt pack or object throws
+ * UnpackError: nothing of the push is applied.
+ */
+export function receivePack(snapshot: Snapshot, pack: Uint8Array | undefined, codec: Codec, limits?: Partial<PackLimits>): IncomingObjects {
+  if (pack === undefined || pack.length === 0) return {};
+  let loaded: LoadedPack;
+  let appended: Set<Oid>;
+  try {
+    const indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects });
+    if (indexed.entries.length === 0) return {};
+    loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, snapshot.objects.cache);
+    appended = new Set(indexed.appendedBases);
+  } catch (error) {
+    if (error instanceof GitError) throw new UnpackError(error.code, error.message);
+    throw error;
+  }
+  return { pack: loaded, dangling: checkPushedObjects(loaded, appended, snapshot.objects) };
+}
+
+function checkPushedObjects(pack: LoadedPack, appended: ReadonlySet<Oid>, repository: ObjectReader): Oid | undefined {
+  let dangling: Oid | undefined;
+  for (const oid of pack.file.oids()) {
+    if (appended.has(oid)) continue;
+    const object = pack.file.read(oid)!;
+    if (object.type === "blob") continue;
+    try {
+      fsckObject(object.type, object.data);
+    } catch (error) {
+      if (error instanceof CorruptDataError) throw new UnpackError(error.code, `object ${oid}: ${error.message}`);
+      throw error;
+    }
+    dangling ??= references(object.type, object.data).find((target) => !pack.file.has(target) && !repository.hasObject(target));
+  }
+  return dangling;
+}
+
+/** What judging decided: a status per update (request order) and the updates to apply. */
+export interface Judgement {
+  statuses: RefUpdateStatus[];
+  accepted: RefUpdate[];
+}
+
+/**
+ * Judges every update against `snapshot`: ref name, old id, presence of the new objects,
+ * branch-to-commit, fast-forward and default-branch rules, name conflicts, then `checkUpdate`.
+ * An atomic request gets all-or-nothing.
+ */
+export async function judgeUpdates(snapshot: Snapshot, incoming: IncomingObjects, request: PushRequest, codec: Codec): Promise<Judgement> {
+  const objects = withPack(snapshot.objects, incoming.pack, codec);
+  const counts = new Map<string, number>();
+  for (const { ref } of request.updates) counts.set(ref, (counts.get(ref) ?? 0) + 1);
+  const reasons: Array<string | undefined> = [];
+  for (const update of request.updates) {
+    reasons.push(counts.get(update.ref)! > 1 ? Reason.duplicate : await judgeUpdate(snapshot, incoming, objects, request, update));
+  }
+  markNameConflicts(snapshot, request.updates, reasons);
+  if (request.atomic && reasons.some((reason) => reason !== undefined)) {
+    for (let i = 0; i < reasons.length; i++) reasons[i] ??= Reason.atomicFailure;
+  }
+  const statuses: RefUpdateStatus[] = request.updates.map(({ ref }, i) => {
+    const reason = reasons[i];
+    return reason === undefined ? { ref, ok: true } : { ref, ok: false, reason };
+  });
+  return { statuses, accepted: request.updates.filter((_, i) => reasons[i] === undefined) };
+}
+
+/** The repository's objects and a pack not stored yet. */
+function withPack(repository: ObjectDatabase, pack: LoadedPack | undefined, codec: Codec): ObjectDatabase {
+  const objects = new ObjectDatabase(codec, { cacheBytes: 0 });
+  for (const file of [...repository.packs].reverse()) objects.addPack(file);
+  if (pack) objects.addPack(pack.file);
+  return objects;
+}
+
+async function judgeUpdate(
+  snapshot: Snapshot,
+  incoming: IncomingObjects,
+  objects: ObjectDatabase,
+  request: PushRequest,
+  update: RefUpdate,
+): Promise<string | undefined> {
+  const { ref, oldOid, newOid } = update;
+  if (!isUpdatableRefName(ref)) return Reason.funnyRefname;
+  const current = snapshot.refs.get(ref) ?? ZERO_OID;
+  if (oldOid !== current && !(newOid === ZERO_OID && current === ZERO_OID)) return Reason.fetchFirst;
+  if (newOid === ZERO_OID) {
+    if (ref === snapshot.head && current !== ZERO_OID && !request.allowForcePush) return Reason.deleteCurrent;
+  } else {
+    const pushed = incoming.pack?.file.has(newOid) && !snapshot.objects.hasObject(newOid);
+    if (!objects.hasObject(newOid) || (pushed && incoming.dangling !== undefined)) return Reason.missingObjects;
+    if (ref.startsWith("refs/heads/")) {
+      if (objects.readType(newOid) !== "commit") return Reason.notCommit;
+      if (current !== ZERO_OID && !request.allowForcePush && !isAncestor(objects, current, newOid)) return Reason.nonFastForward;
+    }
+  }
+  return request.checkUpdate?.(update, objects, snapshot);
+}
+
+/**
+ * git cannot hold both `refs/heads/a` and `refs/heads/a/b` (one would be a file, the other a
+ * directory; clients fail to fetch them), so creating either beside the other is refused.
+ */
+function markNameConflicts(snapshot: Snapshot, updates: readonly RefUpdate[], reasons: Array<string | undefined>): void {
+  const names = new Set(snapshot.refs.keys());
+  updates.forEach(({ ref, newOid }, i) => {
+    if (reasons[i] !== undefined) return;
+    if (newOid === ZERO_OID) names.delete(ref);
+    else names.add(ref);
+  });
+  const directories = new Set<string>();
+  for (const name of names) for (const parent of parentNames(name)) directories.add(parent);
+  updates.forEach(({ ref, newOid }, i) => {
+    if (reasons[i] !== undefined || newOid === ZERO_OID || snapshot.refs.has(ref)) return;
+    const conflict = directories.has(ref) ? `${ref}/…` : parentNames(ref).find((parent) => names.has(parent));
+    if (conflict !== undefined) reasons[i] = `cannot create ${ref}: ${conflict} exists`;
+  });
+}
+
+function parentNames(ref: string): string[] {
+  const parents: string[] = [];
+  for (let slash = ref.indexOf("/"); slash >= 0; slash = ref.indexOf("/", slash + 1)) parents.push(ref.slice(0, slash));
+  return parents;
+}

@@ -1,0 +1,428 @@
+import { defaultCodec, type Codec } from "../git/codec/index.ts";
+import type { GitObject } from "../git/object/object.ts";
+import { ObjectDatabase } from "../git/odb/index.ts";
+import { ZERO_OID } from "../git/oid.ts";
+import type { PackObjectSpec } from "../git/pack/types.ts";
+import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
+import type { BlobStore } from "../storage/blob-store.ts";
+import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
+import { EMPTY_MANIFEST, parseManifest, serializeManifest, type Manifest } from "./manifest.ts";
+import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects, storePack, type LoadedPack } from "./packs.ts";
+import { judgeUpdates, Reason, receivePack, UnpackError, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+/** A committed change of refs, for the layers above (the SQL mirror, the agent registry). */
+export interface CommitEvent {
+  readonly org: string;
+  readonly agent: string;
+  readonly before: Snapshot;
+  readonly after: Snapshot;
+  /** The updates applied, in request order. */
+  readonly updates: readonly RefUpdate[];
+  readonly pushOptions: readonly string[];
+}
+
+/**
+ * Runs after every committed change of refs, before the writer is answered. It may return
+ * lines for the user; if it throws, the change stays committed and the user is warned.
+ */
+export type CommitHook = (event: CommitEvent) => Promise<readonly string[] | void> | readonly string[] | void;
+
+export interface CompactionOptions {
+  /** Merge all packs into one when a repository has more than this many. */
+  maxPacks: number;
+  /** Pack files no manifest names are deleted once older than this (ms): leftovers of failed writes. */
+  gracePeriodMs: number;
+}
+
+export const DEFAULT_COMPACTION: CompactionOptions = { maxPacks: 16, gracePeriodMs: 60 * 60 * 1000 };
+
+export interface RepositoriesOptions {
+  codec?: Codec;
+  /** Memory for cached repositories: their pack and index bytes and their object caches. */
+  cacheBytes?: number;
+  /** Each cached repository's cache of inflated objects. */
+  objectCacheBytes?: number;
+  onCommit?: CommitHook;
+  /** Compaction started in the background after a write leaves too many packs; false: never. */
+  compaction?: CompactionOptions | false;
+  /** Where failures of background work (compaction) go. */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+export interface PushResult {
+  /** Set when the pack could not be unpacked; every update then failed. */
+  unpackError?: string;
+  statuses: RefUpdateStatus[];
+  /** Lines for the user (side-band 2). */
+  messages: string[];
+  /** The repository after the push, when it changed anything. */
+  committed?: Snapshot;
+}
+
+/** What a write plans against one snapshot: the ref updates, and a pack of objects they need. */
+export interface WritePlan<T> {
+  updates: readonly RefUpdate[];
+  objects?: readonly GitObject[];
+  result: T;
+}
+
+export interface WriteResult<T> {
+  /** The result of the plan that was committed, or of the last one tried. */
+  result: T;
+  /** The repository after the write; undefined when the plan changed nothing or kept losing races. */
+  committed?: Snapshot;
+  messages: string[];
+}
+
+export interface CompactionResult {
+  /** The merged pack, when packs were merged. */
+  pack?: string;
+  mergedPacks: number;
+  /** Keys of unreferenced pack files deleted. */
+  deleted: string[];
+}
+
+const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
+const DEFAULT_OBJECT_CACHE_BYTES = 8 * 1024 * 1024;
+/** What a cached repository costs beyond its packs (maps, manifest, snapshot). */
+const ENTRY_OVERHEAD_BYTES = 4096;
+/** Compare-and-swap attempts of one write before its updates are refused as contended. */
+const MAX_WRITE_ATTEMPTS = 5;
+const CONTENDED = "failed to lock";
+
+/** One write's change of the manifest. */
+interface ManifestChange {
+  updates: readonly RefUpdate[];
+  addPack?: LoadedPack;
+  removePacks?: ReadonlySet<string>;
+}
+
+type Planner<T> = (snapshot: Snapshot) => Promise<{ change: ManifestChange; result: T }>;
+
+interface TransactionOutcome<T> {
+  result: T;
+  committed?: Snapshot;
+  contended: boolean;
+  messages: string[];
+}
+
+/** Generations are decimal integers that grow with every write of a key (BlobStore). */
+function isNewer(candidate: string | undefined, current: string | undefined): boolean {
+  if (candidate === undefined) return false;
+  return current === undefined || BigInt(candidate) > BigInt(current);
+}
+
+function applyChange(manifest: Manifest, change: ManifestChange): Manifest {
+  const refs = new Map(manifest.refs);
+  for (const { ref, newOid } of change.updates) {
+    if (newOid === ZERO_OID) refs.delete(ref);
+    else refs.set(ref, newOid);
+  }
+  const packs = manifest.packs.filter((name) => !change.removePacks?.has(name));
+  if (change.addPack && !packs.includes(change.addPack.name)) packs.push(change.addPack.name);
+  return { version: 1, generation: manifest.generation + 1, head: manifest.head, refs, packs };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A repository held in memory: its packs in one object database, and its latest snapshot. */
+class CachedRepository {
+  readonly packs = new Map<string, LoadedPack>();
+  readonly loadingPacks = new Map<string, Promise<LoadedPack>>();
+  latest?: Snapshot;
+  /** The load in flight, shared by every request that saw the same manifest generation. */
+  loading?: { generation: string | undefined; promise: Promise<Snapshot> };
+  packBytes = 0;
+
+  constructor(
+    readonly keys: RepositoryKeys,
+    readonly org: string,
+    readonly agent: string,
+    readonly objects: ObjectDatabase,
+  ) {}
+
+  get bytes(): number {
+    return ENTRY_OVERHEAD_BYTES + this.packBytes + this.objects.cache.usedBytes;
+  }
+}
+
+/**
+ * The repositories of a blob store, cached in memory (DESIGN.md, "Storage layout", "The push
+ * transaction"). Packs never change, so a cached repository is checked for freshness with one
+ * `generation()` call on its manifest per request; only new packs are ever read. Repositories
+ * are evicted least recently used first, within `cacheBytes`.
+ */
+export class Repositories {
+  private readonly codec: Codec;
+  private readonly cacheBytes: number;
+  private readonly objectCacheBytes: number;
+  private readonly compaction: CompactionOptions | false;
+  /** Least recently used first (Map insertion order). */
+  private readonly cached = new Map<string, CachedRepository>();
+  private readonly compacting = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly options: RepositoriesOptions = {},
+  ) {
+    this.codec = options.codec ?? defaultCodec;
+    this.cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.objectCacheBytes = options.objectCacheBytes ?? DEFAULT_OBJECT_CACHE_BYTES;
+    this.compaction = options.compaction ?? DEFAULT_COMPACTION;
+  }
+
+  /** The current snapshot of `{org}/{agent}`; a never-written repository is empty (HEAD → refs/heads/main). */
+  async open(org: string, agent: string): Promise<Snapshot> {
+    const entry = this.entry(repositoryKeys(org, agent), org, agent);
+    const generation = await this.store.generation(entry.keys.manifest);
+    if (entry.latest && !isNewer(generation, entry.latest.storeGeneration)) return entry.latest;
+    if (entry.loading && entry.loading.generation === generation) return entry.loading.promise;
+    const promise = this.load(entry);
+    entry.loading = { generation, promise };
+    const done = () => {
+      if (entry.loading?.promise === promise) entry.loading = undefined;
+    };
+    promise.then(done, done);
+    return promise;
+  }
+
+  /**
+   * Applies a push: indexes and checks the pack once, then judges the updates against the
+   * current snapshot and commits the accepted ones with one manifest swap, judging again after
+   * a lost race. Nothing is visible unless the swap succeeds.
+   */
+  async push(org: string, agent: string, request: PushRequest): Promise<PushResult> {
+    const first = await this.open(org, agent);
+    let incoming: IncomingObjects;
+    try {
+      incoming = receivePack(first, request.pack, this.codec, request.limits);
+    } catch (error) {
+      if (!(error instanceof UnpackError)) throw error;
+      const statuses = request.updates.map(({ ref }): RefUpdateStatus => ({ ref, ok: false, reason: Reason.unpackerError }));
+      return { unpackError: error.message, statuses, messages: [] };
+    }
+    const outcome = await this.transact(
+      org,
+      agent,
+      async (snapshot) => {
+        const judgement = await judgeUpdates(snapshot, incoming, request, this.codec);
+        const needsPack = incoming.dangling === undefined && judgement.accepted.some(({ newOid }) => newOid !== ZERO_OID);
+        return { change: { updates: judgement.accepted, addPack: needsPack ? incoming.pack : undefined }, result: judgement };
+      },
+      request.pushOptions ?? [],
+      first,
+    );
+    return { statuses: finalStatuses(outcome), messages: outcome.messages, committed: outcome.committed };
+  }
+
+  /**
+   * A write planned in memory (the JSON API's commits): `plan` sees the current snapshot and
+   * returns the updates and the new objects they need; after a lost race it runs again on the
+   * new snapshot. Each update must already be valid for the snapshot it was planned on.
+   */
+  async write<T>(org: string, agent: string, plan: (snapshot: Snapshot) => Promise<WritePlan<T>>): Promise<WriteResult<T>> {
+    const outcome = await this.transact(org, agent, async (snapshot) => {
+      const { updates, objects, result } = await plan(snapshot);
+      const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
+      return { change: { updates, addPack }, result };
+    });
+    return { result: outcome.result, committed: outcome.committed, messages: outcome.messages };
+  }
+
+  /**
+   * Merges the packs of `{org}/{agent}` into one when there are more than `maxPacks` (keeping
+   * every object), then deletes pack files no manifest names that are older than the grace
+   * period: the leftovers of interrupted writes, and packs merged by earlier compactions.
+   * A reader that finds a pack gone reads the manifest again (see load).
+   */
+  async compact(org: string, agent: string, options: CompactionOptions = this.compaction || DEFAULT_COMPACTION): Promise<CompactionResult> {
+    let merged: { pack: LoadedPack; sources: ReadonlySet<string> } | undefined;
+    const outcome = await this.transact(org, agent, async (snapshot) => {
+      const packs = snapshot.manifest.packs;
+      if (packs.length <= Math.max(1, options.maxPacks)) return { change: { updates: [] }, result: undefined };
+      if (!merged || ![...merged.sources].every((name) => packs.includes(name))) {
+        merged = await this.mergePacks(snapshot);
+      }
+      return { change: { updates: [], addPack: merged.pack, removePacks: merged.sources }, result: undefined };
+    });
+    const current = outcome.committed ?? (await this.open(org, agent));
+    const deleted = await this.deleteGarbage(repositoryKeys(org, agent), current.manifest, options.gracePeriodMs);
+    return outcome.committed && merged ? { pack: merged.pack.name, mergedPacks: merged.sources.size, deleted } : { mergedPacks: 0, deleted };
+  }
+
+  /** Resolves when the background compactions started so far have finished. */
+  async idle(): Promise<void> {
+    while (this.compacting.size > 0) await Promise.all(this.compacting.values());
+  }
+
+  private entry(keys: RepositoryKeys, org: string, agent: string): CachedRepository {
+    let entry = this.cached.get(keys.id);
+    if (entry) this.cached.delete(keys.id);
+    else entry = new CachedRepository(keys, org, agent, new ObjectDatabase(this.codec, { cacheBytes: this.objectCacheBytes }));
+    this.cached.set(keys.id, entry);
+    return entry;
+  }
+
+  private async load(entry: CachedRepository): Promise<Snapshot> {
+    for (let attempt = 1; ; attempt++) {
+      const blob = await this.store.get(entry.keys.manifest);
+      const manifest = blob ? parseManifest(blob.data) : EMPTY_MANIFEST;
+      try {
+        const packs = await Promise.all(manifest.packs.map((name) => this.loadPack(entry, name)));
+        return this.install(entry, manifest, blob?.generation, packs);
+      } catch (error) {
+        // A compaction may have deleted a pack this manifest named after it was read: read the manifest once more.
+        if (!(error instanceof MissingPackError) || attempt === 2) throw error;
+      }
+    }
+  }
+
+  private loadPack(entry: CachedRepository, name: string): LoadedPack | Promise<LoadedPack> {
+    const loaded = entry.packs.get(name);
+    if (loaded) return loaded;
+    let pending = entry.loadingPacks.get(name);
+    if (!pending) {
+      pending = readPack(this.store, entry.keys, name, this.codec, entry.objects.cache);
+      const settled = () => entry.loadingPacks.delete(name);
+      pending.then(settled, settled);
+      entry.loadingPacks.set(name, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Makes `manifest` the entry's latest snapshot unless a newer one is installed already
+   * (a slow load finishing late); the snapshot returned is `manifest`'s either way.
+   */
+  private install(entry: CachedRepository, manifest: Manifest, storeGeneration: string | undefined, packs: readonly LoadedPack[]): Snapshot {
+    const snapshot: Snapshot = {
+      org: entry.org,
+      agent: entry.agent,
+      head: manifest.head,
+      refs: manifest.refs,
+      objects: entry.objects,
+      manifest,
+      storeGeneration,
+    };
+    if (entry.latest && !isNewer(storeGeneration, entry.latest.storeGeneration)) return snapshot;
+    for (const pack of packs) {
+      if (entry.packs.has(pack.name)) continue;
+      entry.packs.set(pack.name, pack);
+      entry.objects.addPack(pack.file);
+      entry.packBytes += loadedPackBytes(pack);
+    }
+    const live = new Set(manifest.packs);
+    for (const [name, pack] of entry.packs) {
+      if (live.has(name)) continue;
+      entry.packs.delete(name);
+      entry.objects.removePack(pack.file);
+      entry.packBytes -= loadedPackBytes(pack);
+    }
+    entry.latest = snapshot;
+    this.evictBeyondBudget(entry);
+    return snapshot;
+  }
+
+  private evictBeyondBudget(keep: CachedRepository): void {
+    let total = 0;
+    for (const entry of this.cached.values()) total += entry.bytes;
+    for (const [id, entry] of this.cached) {
+      if (total <= this.cacheBytes) break;
+      if (entry === keep) continue;
+      this.cached.delete(id);
+      total -= entry.bytes;
+    }
+  }
+
+  /**
+   * The write loop: plan against a snapshot, store the plan's pack (create-only), swap the
+   * manifest; on a lost swap, plan again on the new snapshot, up to MAX_WRITE_ATTEMPTS times.
+   * `initial` saves a freshness check when the caller has just opened the repository.
+   */
+  private async transact<T>(
+    org: string,
+    agent: string,
+    planner: Planner<T>,
+    pushOptions: readonly string[] = [],
+    initial?: Snapshot,
+  ): Promise<TransactionOutcome<T>> {
+    const keys = repositoryKeys(org, agent);
+    const stored = new Set<string>();
+    let snapshot = initial ?? (await this.open(org, agent));
+    for (let attempt = 1; ; attempt++) {
+      const { change, result } = await planner(snapshot);
+      if (change.updates.length === 0 && !change.addPack && !change.removePacks) return { result, contended: false, messages: [] };
+      if (change.addPack && !stored.has(change.addPack.name)) {
+        await storePack(this.store, keys, change.addPack);
+        stored.add(change.addPack.name);
+      }
+      const manifest = applyChange(snapshot.manifest, change);
+      const generation = await this.store.compareAndSwap(keys.manifest, serializeManifest(manifest), snapshot.storeGeneration ?? null);
+      if (generation !== undefined) {
+        const committed = await this.installCommitted(keys, snapshot, manifest, generation, change.addPack);
+        const messages = change.updates.length > 0 ? await this.notify({ org, agent, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
+        this.compactInBackground(org, agent, manifest);
+        return { result, committed, contended: false, messages };
+      }
+      if (attempt === MAX_WRITE_ATTEMPTS) return { result, contended: true, messages: [] };
+      snapshot = await this.open(org, agent);
+    }
+  }
+
+  private async installCommitted(keys: RepositoryKeys, before: Snapshot, manifest: Manifest, generation: string, added?: LoadedPack): Promise<Snapshot> {
+    const entry = this.entry(keys, before.org, before.agent);
+    const packs = await Promise.all(manifest.packs.map((name) => (name === added?.name ? added : this.loadPack(entry, name))));
+    return this.install(entry, manifest, generation, packs);
+  }
+
+  private async notify(event: CommitEvent): Promise<string[]> {
+    if (!this.options.onCommit) return [];
+    try {
+      return [...((await this.options.onCommit(event)) ?? [])];
+    } catch (error) {
+      return [`warning: the change is stored, but updating what depends on it failed: ${errorMessage(error)}`];
+    }
+  }
+
+  private compactInBackground(org: string, agent: string, manifest: Manifest): void {
+    const { id } = repositoryKeys(org, agent);
+    if (!this.compaction || manifest.packs.length <= this.compaction.maxPacks || this.compacting.has(id)) return;
+    const run = this.compact(org, agent, this.compaction)
+      .then(
+        () => undefined,
+        (error: unknown) => this.options.onBackgroundError?.(error),
+      )
+      .finally(() => this.compacting.delete(id));
+    this.compacting.set(id, run);
+  }
+
+  /** One pack of every object of `snapshot`'s packs, stored deltas reused. */
+  private async mergePacks(snapshot: Snapshot): Promise<{ pack: LoadedPack; sources: ReadonlySet<string> }> {
+    const entry = this.entry(repositoryKeys(snapshot.org, snapshot.agent), snapshot.org, snapshot.agent);
+    const sources = new Set(snapshot.manifest.packs);
+    const packs = await Promise.all([...sources].map((name) => this.loadPack(entry, name)));
+    const specs = new Map<string, PackObjectSpec>();
+    for (const { file } of packs) for (const oid of file.oids()) if (!specs.has(oid)) specs.set(oid, { oid, type: file.type(oid)! });
+    return { pack: await repackObjects([...specs.values()], snapshot.objects, this.codec, entry.objects.cache), sources };
+  }
+
+  private async deleteGarbage(keys: RepositoryKeys, manifest: Manifest, gracePeriodMs: number): Promise<string[]> {
+    const live = new Set(manifest.packs);
+    const cutoff = Date.now() - gracePeriodMs;
+    const garbage = (await this.store.list(keys.packsPrefix)).filter(({ key, updated }) => {
+      const parsed = parsePackFileKey(keys, key);
+      return parsed !== undefined && !live.has(parsed.packName) && updated.getTime() <= cutoff;
+    });
+    await Promise.all(garbage.map(({ key }) => this.store.delete(key)));
+    return garbage.map(({ key }) => key);
+  }
+}
+
+/** The judgement's statuses; when every swap was lost, the updates it accepted could not be applied. */
+function finalStatuses(outcome: TransactionOutcome<Judgement>): RefUpdateStatus[] {
+  if (!outcome.contended) return outcome.result.statuses;
+  return outcome.result.statuses.map((status): RefUpdateStatus => (status.ok ? { ref: status.ref, ok: false, reason: CONTENDED } : status));
+}

@@ -1,0 +1,20 @@
+import type { ObjectDatabase } from "../git/odb/index.ts";
+import type { Oid } from "../git/oid.ts";
+import type { Manifest } from "./manifest.ts";
+
+/**
+ * One consistent view of a repository (the protocol's RepositorySnapshot): the refs of one
+ * manifest, and the repository's objects. Objects are only ever added (compaction moves them
+ * into a merged pack), so `objects` may hold more than these refs reach, never less.
+ */
+export interface Snapshot {
+  readonly org: string;
+  readonly agent: string;
+  /** HEAD's symbolic target; it may be unborn (absent from `refs`). */
+  readonly head: string;
+  readonly refs: ReadonlyMap<string, Oid>;
+  readonly objects: ObjectDatabase;
+  readonly manifest: Manifest;
+  /** The store's generation of manifest.json read; undefined for a never-written repository. */
+  readonly storeGeneration: string | undefined;
+}
