@@ -1,6 +1,6 @@
-import { CorruptDataError } from "../errors.ts";
+import { CorruptDataError, LimitExceededError } from "../errors.ts";
 import { commitTime, commitTreeAndParents } from "../object/commit.ts";
-import type { ObjectReader } from "../object/object.ts";
+import type { GitObject, ObjectReader } from "../object/object.ts";
 import { parseTag } from "../object/tag.ts";
 import type { Oid } from "../oid.ts";
 
@@ -16,6 +16,32 @@ export const enum Mark {
   /** Already reported as an edge. */
   Shown = 1 << 4,
   Missing = 1 << 5,
+}
+
+/** Longer tag chains than this are taken for corrupt data (a tag cannot name itself). */
+const MAX_TAG_CHAIN = 1000;
+
+export interface PeeledObject {
+  /** The annotated tags passed through, outermost first. */
+  tags: Oid[];
+  /** The first object that is not a tag, */
+  oid: Oid;
+  /** and its content: undefined when the reader lacks it. */
+  object: GitObject | undefined;
+}
+
+/** Follows annotated tags from `oid` to the object they finally name (git's deref_tag). */
+export function peelTags(reader: ObjectReader, oid: Oid): PeeledObject {
+  const tags: Oid[] = [];
+  let current = oid;
+  let object = reader.readObject(current);
+  while (object?.type === "tag") {
+    if (tags.length === MAX_TAG_CHAIN) throw new LimitExceededError("walk.tag-chain", `tag ${oid} is a chain of more than ${MAX_TAG_CHAIN} tags`);
+    tags.push(current);
+    current = parseTag(object.data).object;
+    object = reader.readObject(current);
+  }
+  return { tags, oid: current, object };
 }
 
 /** A commit as a walk sees it: parsed on demand, once. */
@@ -54,17 +80,11 @@ export class CommitGraph {
 
   /** `oid` as a parsed commit, annotated tags peeled; undefined for a missing or other object. */
   peelToCommit(oid: Oid): CommitNode | undefined {
-    let current = oid;
-    for (let object = this.reader.readObject(current); object; object = this.reader.readObject(current)) {
-      if (object.type === "tag") current = parseTag(object.data).object;
-      else if (object.type !== "commit") return undefined;
-      else {
-        const node = this.node(current);
-        this.parse(node);
-        return node;
-      }
-    }
-    return undefined;
+    const peeled = peelTags(this.reader, oid);
+    if (peeled.object?.type !== "commit") return undefined;
+    const node = this.node(peeled.oid);
+    this.parse(node);
+    return node;
   }
 
   /** Reads the commit once; false when the reader does not have it. */

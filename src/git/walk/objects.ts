@@ -1,11 +1,10 @@
 import { CorruptDataError, MissingObjectError } from "../errors.ts";
 import type { GitObject, ObjectReader, ObjectType } from "../object/object.ts";
-import { parseTag } from "../object/tag.ts";
 import { entryObjectType, parseTree, treeEntryName, type TreeEntry } from "../object/tree.ts";
 import type { ObjectInfo } from "../pack/packfile.ts";
 import type { Oid } from "../oid.ts";
 import type { PackObjectSpec } from "../pack/types.ts";
-import { CommitGraph, LimitedWalk, Mark, type CommitNode } from "./commits.ts";
+import { CommitGraph, LimitedWalk, Mark, peelTags, type CommitNode } from "./commits.ts";
 import { activateFilter, Situation, Verdict, type ActiveFilter, type ObjectFilter } from "./filter.ts";
 import type { ShallowUpdate } from "./shallow.ts";
 
@@ -86,15 +85,16 @@ class ObjectWalk {
 
   /** A command-line object (git's handle_commit): tags peeled, commits queued, the rest pending. */
   addTip(oid: Oid, uninteresting: boolean): void {
-    let object = this.read(oid, uninteresting);
-    let current = oid;
-    while (object?.type === "tag") {
-      if (uninteresting) this.mark(current, ObjectMark.Uninteresting);
-      else this.pending.push({ oid: current, type: "tag" });
-      current = parseTag(object.data).object;
-      object = this.read(current, uninteresting);
+    const { tags, oid: current, object } = peelTags(this.reader, oid);
+    for (const tag of tags) {
+      if (uninteresting) this.mark(tag, ObjectMark.Uninteresting);
+      else this.pending.push({ oid: tag, type: "tag" });
     }
-    if (!object) return;
+    if (!object) {
+      // An uninteresting id the reader lacks is ignored, as upload-pack ignores unknown haves.
+      if (!uninteresting) this.onMissing(current);
+      return;
+    }
     if (object.type === "commit") {
       const node = this.graph.node(current);
       this.graph.parse(node);
@@ -132,12 +132,7 @@ class ObjectWalk {
   includeTags(tags: readonly Oid[]): void {
     const listed = new Set(this.output.map((spec) => spec.oid));
     for (const tag of tags) {
-      const chain: Oid[] = [];
-      let current = tag;
-      for (let object = this.reader.readObject(current); object?.type === "tag"; object = this.reader.readObject(current)) {
-        chain.push(current);
-        current = parseTag(object.data).object;
-      }
+      const { tags: chain, oid: current } = peelTags(this.reader, tag);
       if (chain.length === 0 || !listed.has(current)) continue;
       for (const oid of chain) {
         if (listed.has(oid)) continue;
@@ -248,13 +243,6 @@ class ObjectWalk {
     }
     if (tree.type !== "tree") throw new CorruptDataError("walk.not-tree", `object ${oid} is a ${tree.type}, where a tree was expected`);
     return tree;
-  }
-
-  /** An object named by the caller; an uninteresting one the reader lacks is simply ignored. */
-  private read(oid: Oid, uninteresting: boolean): GitObject | undefined {
-    const object = this.reader.readObject(oid);
-    if (!object && !uninteresting) this.onMissing(oid);
-    return object;
   }
 
   private onMissing(oid: Oid): void {

@@ -15,8 +15,8 @@ const commits = gitText(["rev-list", "--all"], { cwd: gitDir }).split("\n");
 const random = seededRandom(5);
 const pick = () => commits[Math.floor(random() * commits.length)];
 
-function gitIsAncestor(ancestor: Oid, descendant: Oid): boolean {
-  return git(["merge-base", "--is-ancestor", ancestor, descendant], { cwd: gitDir, allowFailure: true }).exitCode === 0;
+function gitIsAncestor(ancestor: Oid, descendant: Oid, dir = gitDir): boolean {
+  return git(["merge-base", "--is-ancestor", ancestor, descendant], { cwd: dir, allowFailure: true }).exitCode === 0;
 }
 
 describe("isAncestor equals git merge-base --is-ancestor", () => {
@@ -45,6 +45,16 @@ describe("isAncestor equals git merge-base --is-ancestor", () => {
       ["topic14", "topic13"],
     ];
     for (const [a, b] of cases) expect(isAncestor(database, resolve(a), resolve(b))).toBe(gitIsAncestor(resolve(a), resolve(b)));
+  });
+
+  test("random pairs on a history with clock skew", () => {
+    const skewedDir = history({ commits: 300, files: 30, edits: 2, topicEvery: 10, skewEvery: 7 });
+    const skewed = openDatabase(skewedDir, nativeCodec);
+    const all = gitText(["rev-list", "--all"], { cwd: skewedDir }).split("\n");
+    for (let i = 0; i < 80; i++) {
+      const [a, b] = [all[Math.floor(random() * all.length)], all[Math.floor(random() * all.length)]];
+      expect(isAncestor(skewed, a, b)).toBe(gitIsAncestor(a, b, skewedDir));
+    }
   });
 
   test("an unknown ancestor is not an ancestor; an unknown descendant is an error", () => {

@@ -21,6 +21,8 @@ export interface HistoryShape {
   edits: number;
   /** Start a topic branch every this many main-line commits (0 for none). */
   topicEvery: number;
+  /** Date every this many commits three hours in the past: clock skew (0 for none). */
+  skewEvery?: number;
 }
 
 type Files = Map<string, string>;
@@ -38,7 +40,8 @@ function stream(shape: HistoryShape): Uint8Array {
     mark++;
     // Every 13th commit shares its parent's timestamp: rev-list's tie order matters then.
     if (mark % 13 !== 0) time += 60;
-    parts.push(`commit ${ref}\nmark :${mark}\ncommitter Walk <walk@example.com> ${time} +0000\n`);
+    const skewed = shape.skewEvery && mark % shape.skewEvery === 0 ? time - 3 * 3600 : time;
+    parts.push(`commit ${ref}\nmark :${mark}\ncommitter Walk <walk@example.com> ${skewed} +0000\n`);
     data(`commit ${mark}\n`);
     if (options.from !== undefined) parts.push(`from :${options.from}\n`);
     if (options.merge !== undefined) parts.push(`merge :${options.merge}\n`);
@@ -137,7 +140,7 @@ function build(path: string, shape: HistoryShape): void {
 
 /** The bare repository of `shape` (built on first use). */
 export function history(shape: HistoryShape): string {
-  const name = `stategit-walk-v${HISTORY_VERSION}-${shape.commits}-${shape.files}-${shape.edits}-${shape.topicEvery}.git`;
+  const name = `stategit-walk-v${HISTORY_VERSION}-${shape.commits}-${shape.files}-${shape.edits}-${shape.topicEvery}-${shape.skewEvery ?? 0}.git`;
   const gitDir = join(tmpdir(), name);
   if (!existsSync(join(gitDir, "objects", "pack"))) {
     const building = `${gitDir}.${process.pid}.tmp`;

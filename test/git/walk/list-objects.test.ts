@@ -10,7 +10,7 @@ import { asListed, revListObjects, withoutTagNames } from "./oracle.ts";
 
 const gitDir = history({ commits: 400, files: 60, edits: 2, topicEvery: 25 });
 const database = openDatabase(gitDir, nativeCodec);
-const resolve = (name: string): Oid => gitText(["rev-parse", name], { cwd: gitDir });
+const resolve = (name: string, dir = gitDir): Oid => gitText(["rev-parse", name], { cwd: dir });
 const merges = gitText(["rev-list", "--merges", "main"], { cwd: gitDir }).split("\n");
 
 /** Pairs of (what the client wants, what it has), by rev-parse names. */
@@ -38,12 +38,12 @@ const PAIRS: [string[], string[]][] = [
   [["main:link", "main:notes"], []],
 ];
 
-function compare(include: string[], exclude: string[], filter?: { spec: string; filter: ObjectFilter }): void {
-  const includeIds = include.map(resolve);
-  const excludeIds = exclude.map(resolve);
-  const specs = listObjects({ reader: database, include: includeIds, exclude: excludeIds, filter: filter?.filter });
+function compare(include: string[], exclude: string[], filter?: { spec: string; filter: ObjectFilter }, repository = { gitDir, database }): void {
+  const includeIds = include.map((name) => resolve(name, repository.gitDir));
+  const excludeIds = exclude.map((name) => resolve(name, repository.gitDir));
+  const specs = listObjects({ reader: repository.database, include: includeIds, exclude: excludeIds, filter: filter?.filter });
   const args = [...includeIds, ...excludeIds.map((oid) => `^${oid}`)];
-  const expected = revListObjects(gitDir, filter ? [`--filter=${filter.spec}`, ...args] : args);
+  const expected = revListObjects(repository.gitDir, filter ? [`--filter=${filter.spec}`, ...args] : args);
   expect(asListed(specs)).toEqual(withoutTagNames(expected, specs));
   const firstOther = specs.findIndex((spec) => spec.type !== "commit");
   if (firstOther >= 0) expect(specs.slice(firstOther).some((spec) => spec.type === "commit")).toBe(false);
@@ -102,6 +102,21 @@ describe("listObjects with a filter equals git rev-list --objects --filter", () 
     for (const [include, exclude] of FILTER_PAIRS) {
       test(`--filter=${filter.spec} ${include.join(" ")} ^${exclude.join(" ^")}`, () => compare(include, exclude, filter));
     }
+  }
+});
+
+describe("listObjects on a history with clock skew equals git rev-list --objects", () => {
+  const skewedDir = history({ commits: 300, files: 30, edits: 2, topicEvery: 10, skewEvery: 7 });
+  const skewed = { gitDir: skewedDir, database: openDatabase(skewedDir, nativeCodec) };
+  const pairs: [string[], string[]][] = [
+    [["main"], []],
+    [["main"], ["main~7"]],
+    [["main"], ["topic3", "topic8"]],
+    [["topic20", "topic25"], ["main~3"]],
+    [["main~2", "topic1"], ["v200", "main~40"]],
+  ];
+  for (const [include, exclude] of pairs) {
+    test(`${include.join(" ")} ^${exclude.join(" ^")}`, () => compare(include, exclude, undefined, skewed));
   }
 });
 
