@@ -3,7 +3,7 @@ import { CorruptDataError, GitError } from "../git/errors.ts";
 import { commitTreeAndParents, entryObjectType, fsckObject, parseTag, parseTree, type ObjectReader, type ObjectType } from "../git/object/index.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
-import { indexPack } from "../git/pack/input/index.ts";
+import { indexPack, type IndexedPack } from "../git/pack/input/index.ts";
 import type { PackLimits } from "../git/pack/types.ts";
 import { isUpdatableRefName, type RefUpdate, type RefUpdateStatus } from "../git/refname.ts";
 import { isAncestor } from "../git/walk/index.ts";
@@ -84,26 +84,29 @@ function references(type: ObjectType, data: Uint8Array): Oid[] {
  */
 export function receivePack(snapshot: Snapshot, pack: Uint8Array | undefined, codec: Codec, limits?: Partial<PackLimits>): IncomingObjects {
   if (pack === undefined || pack.length === 0) return {};
+  let indexed: IndexedPack;
   let loaded: LoadedPack;
-  let appended: Set<Oid>;
   try {
-    const indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects });
+    indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects });
     if (indexed.entries.length === 0) return {};
     loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, snapshot.objects.cache);
-    appended = new Set(indexed.appendedBases);
   } catch (error) {
     if (error instanceof GitError) throw new UnpackError(error.code, error.message);
     throw error;
   }
-  return { pack: loaded, dangling: checkPushedObjects(loaded, appended, snapshot.objects) };
+  return { pack: loaded, dangling: checkPushedObjects(loaded, indexed, snapshot.objects) };
 }
 
-function checkPushedObjects(pack: LoadedPack, appended: ReadonlySet<Oid>, repository: ObjectReader): Oid | undefined {
+/**
+ * Checks the pushed commits, trees and tags (blobs need no check here), in pack order: a
+ * delta's base comes before it, so the object cache serves the bases.
+ */
+function checkPushedObjects(pack: LoadedPack, indexed: IndexedPack, repository: ObjectReader): Oid | undefined {
+  const appended = new Set(indexed.appendedBases);
+  const entries = indexed.entries.filter(({ type, oid }) => type !== "blob" && !appended.has(oid)).sort((a, b) => a.offset - b.offset);
   let dangling: Oid | undefined;
-  for (const oid of pack.file.oids()) {
-    if (appended.has(oid)) continue;
-    const object = pack.file.read(oid)!;
-    if (object.type === "blob") continue;
+  for (const { oid, offset } of entries) {
+    const object = pack.file.readAt(offset);
     try {
       fsckObject(object.type, object.data);
     } catch (error) {
