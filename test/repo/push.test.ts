@@ -242,6 +242,24 @@ describe("push", () => {
     expect(manifest.refs).toEqual(new Map([[MAIN, c2], ["refs/heads/a", c1], ["refs/heads/b", c2]]));
   });
 
+  test("updates still accepted after every compare-and-swap was lost are refused, not applied", async () => {
+    await pushMain();
+    let swaps = 0;
+    const losing = new Repositories(
+      wrapStore(store, {
+        compareAndSwap: async () => {
+          swaps++;
+          return undefined;
+        },
+      }),
+      { compaction: false },
+    );
+    const result = await losing.push(ORG, AGENT, { updates: [update("refs/heads/topic", ZERO_OID, c1)] });
+    expect(result.statuses).toEqual([{ ref: "refs/heads/topic", ok: false, reason: "failed to lock" }]);
+    expect(swaps).toBe(5);
+    expect((await storedManifest())!.generation).toBe(1);
+  });
+
   test("an interrupted push leaves the repository exactly as before", async () => {
     await pushMain();
     let failing: "createOnly" | "compareAndSwap" = "createOnly";
