@@ -6,7 +6,9 @@ import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import type { RefUpdate } from "../../src/git/refname.ts";
 import { parseManifest } from "../../src/repo/manifest.ts";
 import { Repositories } from "../../src/repo/repository.ts";
+import { FileBlobStore } from "../../src/storage/file.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
+import { tempDir } from "../support/git.ts";
 import { Workdir, wrapStore } from "./support.ts";
 
 const ORG = "acme";
@@ -121,6 +123,29 @@ describe("Repositories cache", () => {
     await expect(repos.open("../x", "a")).rejects.toThrow("invalid");
     await expect(repos.open(ORG, "a/b")).rejects.toThrow("invalid");
     expect(calls.generation).toEqual([]);
+  });
+});
+
+describe("file store", () => {
+  test("pushes, concurrent writers and compaction work on the file store across instances", async () => {
+    const dir = tempDir();
+    try {
+      const first = new Repositories(new FileBlobStore(dir.path), { compaction: false });
+      await pushHistory(first, "a", 3);
+      const second = new Repositories(new FileBlobStore(dir.path), { compaction: false });
+      const results = await Promise.all([
+        first.push(ORG, "a", { updates: [update("refs/heads/x", ZERO_OID, commits[0])] }),
+        second.push(ORG, "a", { updates: [update("refs/heads/y", ZERO_OID, commits[1])] }),
+      ]);
+      expect(results.map(({ statuses }) => statuses[0].ok)).toEqual([true, true]);
+      expect((await second.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 })).mergedPacks).toBe(3);
+      const snapshot = await new Repositories(new FileBlobStore(dir.path)).open(ORG, "a");
+      expect(snapshot.manifest.generation).toBe(6);
+      expect([...snapshot.refs.keys()].sort()).toEqual([MAIN, "refs/heads/x", "refs/heads/y"]);
+      expect(snapshot.objects.readObject(commits[2])?.type).toBe("commit");
+    } finally {
+      dir.cleanup();
+    }
   });
 });
 
