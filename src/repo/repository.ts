@@ -175,7 +175,7 @@ export class Repositories {
   }
 
   /** The current snapshot of `{org}/{agent}`; a never-written repository is empty (HEAD → refs/heads/main). */
-  async open(org: string, agent: string): Promise<Snapshot> {
+  async snapshot(org: string, agent: string): Promise<Snapshot> {
     const entry = this.entry(repositoryKeys(org, agent), org, agent);
     const generation = await this.store.generation(entry.keys.manifest);
     if (entry.latest && !isNewer(generation, entry.latest.storeGeneration)) return entry.latest;
@@ -195,7 +195,7 @@ export class Repositories {
    * a lost race. Nothing is visible unless the swap succeeds.
    */
   async push(org: string, agent: string, request: PushRequest): Promise<PushResult> {
-    const first = await this.open(org, agent);
+    const first = await this.snapshot(org, agent);
     let incoming: IncomingObjects;
     try {
       incoming = receivePack(first, request.pack, this.codec, request.limits);
@@ -248,7 +248,7 @@ export class Repositories {
       }
       return { change: { updates: [], addPack: merged.pack, removePacks: merged.sources }, result: undefined };
     });
-    const current = outcome.committed ?? (await this.open(org, agent));
+    const current = outcome.committed ?? (await this.snapshot(org, agent));
     const deleted = await this.deleteGarbage(repositoryKeys(org, agent), current.manifest, options.gracePeriodMs);
     return outcome.committed && merged ? { pack: merged.pack.name, mergedPacks: merged.sources.size, deleted } : { mergedPacks: 0, deleted };
   }
@@ -340,7 +340,7 @@ export class Repositories {
   /**
    * The write loop: plan against a snapshot, store the plan's pack (create-only), swap the
    * manifest; on a lost swap, plan again on the new snapshot, up to MAX_WRITE_ATTEMPTS times.
-   * `initial` saves a freshness check when the caller has just opened the repository.
+   * `initial` saves a freshness check when the caller has just taken a snapshot.
    */
   private async transact<T>(
     org: string,
@@ -351,7 +351,7 @@ export class Repositories {
   ): Promise<TransactionOutcome<T>> {
     const keys = repositoryKeys(org, agent);
     const stored = new Set<string>();
-    let snapshot = initial ?? (await this.open(org, agent));
+    let snapshot = initial ?? (await this.snapshot(org, agent));
     for (let attempt = 1; ; attempt++) {
       const { change, result } = await planner(snapshot);
       if (change.updates.length === 0 && !change.addPack && !change.removePacks) return { result, contended: false, messages: [] };
@@ -368,7 +368,7 @@ export class Repositories {
         return { result, committed, contended: false, messages };
       }
       if (attempt === MAX_WRITE_ATTEMPTS) return { result, contended: true, messages: [] };
-      snapshot = await this.open(org, agent);
+      snapshot = await this.snapshot(org, agent);
     }
   }
 

@@ -44,7 +44,7 @@ async function storedManifest(backing: BlobStore = store) {
 
 describe("push", () => {
   test("a never-written repository is empty with HEAD on an unborn main", async () => {
-    const snapshot = await repos.open(ORG, AGENT);
+    const snapshot = await repos.snapshot(ORG, AGENT);
     expect(snapshot.head).toBe(MAIN);
     expect(snapshot.refs.size).toBe(0);
     expect(snapshot.manifest.generation).toBe(0);
@@ -57,7 +57,7 @@ describe("push", () => {
     expect(manifest.generation).toBe(1);
     expect(manifest.refs).toEqual(new Map([[MAIN, c2]]));
     expect(manifest.packs.length).toBe(1);
-    const snapshot = await repos.open(ORG, AGENT);
+    const snapshot = await repos.snapshot(ORG, AGENT);
     expect(snapshot.objects.readObject(c2)?.type).toBe("commit");
 
     const dir = tempDir();
@@ -85,10 +85,10 @@ describe("push", () => {
     const sidePack = work.pack([side], [c3]);
     const refused = await repos.push(ORG, AGENT, { updates: [update(MAIN, c3, side)], pack: sidePack });
     expect(refused.statuses).toEqual([{ ref: MAIN, ok: false, reason: "non-fast-forward" }]);
-    expect((await repos.open(ORG, AGENT)).refs.get(MAIN)).toBe(c3);
+    expect((await repos.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c3);
     const forced = await repos.push(ORG, AGENT, { updates: [update(MAIN, c3, side)], pack: sidePack, allowForcePush: true });
     expect(forced.statuses).toEqual([{ ref: MAIN, ok: true }]);
-    expect((await repos.open(ORG, AGENT)).refs.get(MAIN)).toBe(side);
+    expect((await repos.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(side);
   });
 
   test("non-fast-forward rules apply to branches only; tags may move", async () => {
@@ -107,7 +107,7 @@ describe("push", () => {
     expect(topic.statuses).toEqual([{ ref: "refs/heads/topic", ok: true }]);
     const forced = await repos.push(ORG, AGENT, { updates: [update(MAIN, c2, ZERO_OID)], allowForcePush: true });
     expect(forced.statuses).toEqual([{ ref: MAIN, ok: true }]);
-    expect((await repos.open(ORG, AGENT)).refs.size).toBe(0);
+    expect((await repos.snapshot(ORG, AGENT)).refs.size).toBe(0);
   });
 
   test("a ref to an object neither pushed nor stored is refused", async () => {
@@ -172,7 +172,7 @@ describe("push", () => {
       { ref: "refs/heads/dup", ok: false, reason: "duplicate ref update" },
       { ref: "refs/heads/dup", ok: false, reason: "duplicate ref update" },
     ]);
-    expect([...(await repos.open(ORG, AGENT)).refs.keys()].sort()).toEqual([MAIN, "refs/tags/tree"]);
+    expect([...(await repos.snapshot(ORG, AGENT)).refs.keys()].sort()).toEqual([MAIN, "refs/tags/tree"]);
   });
 
   test("atomic: one stale ref fails them all; without atomic the others go through", async () => {
@@ -198,7 +198,7 @@ describe("push", () => {
     const result = await repos.push(ORG, AGENT, { updates: [update(MAIN, c2, c3)], pack: thin });
     expect(result.statuses).toEqual([{ ref: MAIN, ok: true }]);
     const fresh = new Repositories(store, { compaction: false });
-    const snapshot = await fresh.open(ORG, AGENT);
+    const snapshot = await fresh.snapshot(ORG, AGENT);
     const blob = gitText(["rev-parse", `${c3}:memory/b.md`], { cwd: work.path });
     expect(new TextDecoder().decode(snapshot.objects.readObject(blob)!.data)).toBe("bee\nbee\n");
     const newest = snapshot.manifest.packs.at(-1)!;
@@ -225,8 +225,8 @@ describe("push", () => {
     expect(statuses.find((status) => !status.ok)).toEqual({ ref: MAIN, ok: false, reason: "fetch first" });
     const winner = statuses[0].ok ? c3 : side;
     expect((await storedManifest())!.refs.get(MAIN)).toBe(winner);
-    expect((await repos.open(ORG, AGENT)).refs.get(MAIN)).toBe(winner);
-    expect((await other.open(ORG, AGENT)).refs.get(MAIN)).toBe(winner);
+    expect((await repos.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(winner);
+    expect((await other.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(winner);
   });
 
   test("concurrent pushes to different refs both land after a lost race", async () => {
@@ -281,8 +281,8 @@ describe("push", () => {
       failing = mode;
       await expect(broken.push(ORG, AGENT, request)).rejects.toThrow();
       expect((await storedManifest())!.generation).toBe(1);
-      expect((await new Repositories(store).open(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
-      expect((await broken.open(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
+      expect((await new Repositories(store).snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
+      expect((await broken.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
     }
   });
 

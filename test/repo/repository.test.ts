@@ -51,11 +51,11 @@ describe("Repositories cache", () => {
   test("an unchanged repository costs one generation() call per open and no reads", async () => {
     await pushHistory(new Repositories(store, { compaction: false }), "a", 2);
     const repos = new Repositories(counted, { compaction: false });
-    const first = await repos.open(ORG, "a");
+    const first = await repos.snapshot(ORG, "a");
     expect(calls.get.length).toBe(1 + 2 * 2);
     calls.get = [];
     calls.generation = [];
-    const again = await repos.open(ORG, "a");
+    const again = await repos.snapshot(ORG, "a");
     expect(again).toBe(first);
     expect(calls).toEqual({ get: [], generation: [`${ORG}/a/manifest.json`], list: [] });
   });
@@ -64,10 +64,10 @@ describe("Repositories cache", () => {
     const writer = new Repositories(store, { compaction: false });
     await pushHistory(writer, "a", 2);
     const repos = new Repositories(counted, { compaction: false });
-    await repos.open(ORG, "a");
+    await repos.snapshot(ORG, "a");
     await writer.push(ORG, "a", { updates: [update(MAIN, commits[1], commits[2])], pack: work.pack([commits[2]], [commits[1]]) });
     calls.get = [];
-    const snapshot = await repos.open(ORG, "a");
+    const snapshot = await repos.snapshot(ORG, "a");
     expect(snapshot.refs.get(MAIN)).toBe(commits[2]);
     expect(calls.get.filter((key) => key.includes("/packs/")).length).toBe(2);
   });
@@ -75,7 +75,7 @@ describe("Repositories cache", () => {
   test("concurrent opens share one load", async () => {
     await pushHistory(new Repositories(store, { compaction: false }), "a", 3);
     const repos = new Repositories(counted, { compaction: false });
-    const snapshots = await Promise.all(Array.from({ length: 10 }, () => repos.open(ORG, "a")));
+    const snapshots = await Promise.all(Array.from({ length: 10 }, () => repos.snapshot(ORG, "a")));
     expect(new Set(snapshots).size).toBe(1);
     expect(calls.get.filter((key) => key.endsWith("manifest.json")).length).toBe(1);
     expect(calls.get.length).toBe(1 + 3 * 2);
@@ -86,12 +86,12 @@ describe("Repositories cache", () => {
     await pushHistory(writer, "a", 2);
     await pushHistory(writer, "b", 2);
     const repos = new Repositories(counted, { compaction: false, cacheBytes: 1, objectCacheBytes: 0 });
-    await repos.open(ORG, "a");
-    await repos.open(ORG, "b");
+    await repos.snapshot(ORG, "a");
+    await repos.snapshot(ORG, "b");
     calls.get = [];
-    await repos.open(ORG, "b");
+    await repos.snapshot(ORG, "b");
     expect(calls.get).toEqual([]);
-    await repos.open(ORG, "a");
+    await repos.snapshot(ORG, "a");
     expect(calls.get.length).toBe(1 + 2 * 2);
   });
 
@@ -113,15 +113,15 @@ describe("Repositories cache", () => {
     );
     stale = (await store.get(`${ORG}/a/manifest.json`))!.data;
     await writer.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 });
-    const snapshot = await repos.open(ORG, "a");
+    const snapshot = await repos.snapshot(ORG, "a");
     expect(snapshot.manifest.packs.length).toBe(1);
     expect(snapshot.refs.get(MAIN)).toBe(commits[2]);
   });
 
   test("invalid organisation or agent names are refused before any storage access", async () => {
     const repos = new Repositories(counted);
-    await expect(repos.open("../x", "a")).rejects.toThrow("invalid");
-    await expect(repos.open(ORG, "a/b")).rejects.toThrow("invalid");
+    await expect(repos.snapshot("../x", "a")).rejects.toThrow("invalid");
+    await expect(repos.snapshot(ORG, "a/b")).rejects.toThrow("invalid");
     expect(calls.generation).toEqual([]);
   });
 });
@@ -139,7 +139,7 @@ describe("file store", () => {
       ]);
       expect(results.map(({ statuses }) => statuses[0].ok)).toEqual([true, true]);
       expect((await second.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 })).mergedPacks).toBe(3);
-      const snapshot = await new Repositories(new FileBlobStore(dir.path)).open(ORG, "a");
+      const snapshot = await new Repositories(new FileBlobStore(dir.path)).snapshot(ORG, "a");
       expect(snapshot.manifest.generation).toBe(6);
       expect([...snapshot.refs.keys()].sort()).toEqual([MAIN, "refs/heads/x", "refs/heads/y"]);
       expect(snapshot.objects.readObject(commits[2])?.type).toBe("commit");
@@ -153,7 +153,7 @@ describe("compaction", () => {
   test("merges packs into one that holds every object, and deletes the old files", async () => {
     const repos = new Repositories(store, { compaction: false });
     await pushHistory(repos, "a");
-    const before = await repos.open(ORG, "a");
+    const before = await repos.snapshot(ORG, "a");
     const objects = [...before.objects.packs].flatMap((pack) => [...pack.oids()]);
     expect(before.manifest.packs.length).toBe(5);
 
@@ -165,7 +165,7 @@ describe("compaction", () => {
     expect(manifest.refs).toEqual(before.refs);
     expect((await store.list(`${ORG}/a/packs/`)).map(({ key }) => key)).toEqual([`${ORG}/a/packs/${result.pack}.idx`, `${ORG}/a/packs/${result.pack}.pack`]);
 
-    const fresh = await new Repositories(store).open(ORG, "a");
+    const fresh = await new Repositories(store).snapshot(ORG, "a");
     for (const oid of objects) expect(fresh.objects.hasObject(oid)).toBe(true);
     expect(fresh.objects.readObject(commits[4])?.type).toBe("commit");
   });
@@ -199,7 +199,7 @@ describe("compaction", () => {
     );
     const result = await compactor.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 });
     expect(result.mergedPacks).toBe(3);
-    const snapshot = await new Repositories(store).open(ORG, "a");
+    const snapshot = await new Repositories(store).snapshot(ORG, "a");
     expect(snapshot.refs.get(MAIN)).toBe(commits[3]);
     expect(snapshot.manifest.packs.length).toBe(2);
     expect(snapshot.objects.readObject(commits[3])?.type).toBe("commit");
@@ -250,7 +250,7 @@ describe("write", () => {
     });
     expect(plans).toBe(2);
     expect(result.committed?.refs.get(MAIN)).toBe(result.result);
-    const snapshot = await new Repositories(store).open(ORG, "a");
+    const snapshot = await new Repositories(store).snapshot(ORG, "a");
     expect(snapshot.refs.get(MAIN)).toBe(result.result);
     expect(snapshot.objects.readObject(result.result)?.type).toBe("commit");
   });
