@@ -32,7 +32,7 @@ export interface PushRequest {
   checkUpdate?: UpdateCheck;
 }
 
-/** git's report-status reasons (builtin/receive-pack.c), so clients print what users know. */
+/** report-status reasons: git's words (builtin/receive-pack.c) wherever git has a case, so users see familiar ones. */
 export const Reason = {
   unpackerError: "unpacker error",
   funnyRefname: "funny refname",
