@@ -12,6 +12,7 @@ import { run } from "./fixtures.ts";
 /** The agent id both servers serve the benchmark repository under. */
 export const AGENT = "bench-agent";
 const BRIDGE = join(import.meta.dir, "bridge.ts");
+const PROFILE_EXIT = join(import.meta.dir, "profile-exit.ts");
 const ROOT = resolve(import.meta.dir, "../..");
 
 export interface Peer {
@@ -183,9 +184,10 @@ export async function startStategitPeer(children: Children, options: StategitPee
   const binary = join(ROOT, "dist/stategit");
   if (options.binary && !existsSync(binary)) throw new Error(`--binary: ${binary} does not exist (bun run build)`);
   if (options.binary && options.profileDir) throw new Error("--profile needs the sources (no --binary)");
-  const cli = options.binary ? [binary] : [process.execPath, ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []), "run", join(ROOT, "src/cli.ts")];
+  const admin = options.binary ? [binary] : [process.execPath, join(ROOT, "src/cli.ts")];
+  const profile = options.profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${options.profileDir}`, `--preload=${PROFILE_EXIT}`] : [];
+  const cli = options.binary ? admin : [process.execPath, ...profile, join(ROOT, "src/cli.ts")];
   const data = ["--storage", `file:${join(options.tmp, "repos")}`, "--database", `sqlite:${join(options.tmp, "db.sqlite")}`];
-  const admin = options.binary ? [binary] : [process.execPath, "run", join(ROOT, "src/cli.ts")];
   run([...admin, "org", "create", "bench", ...data], { cwd: ROOT });
   const key = new TextDecoder().decode(run([...admin, "key", "create", "bench", ...data], { cwd: ROOT })).trim();
   if (!key || key.includes("\n")) throw new Error(`key create printed ${JSON.stringify(key)}, expected one key`);

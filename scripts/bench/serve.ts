@@ -15,7 +15,7 @@
  * --cgi-bridge (skip lighttpd), --no-pin, --profile (write a CPU profile of the stategit server to
  * .bench/), --git-only (without stategit), --timeout MINUTES (20, then everything is stopped).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -201,9 +201,8 @@ async function main(): Promise<number> {
   say(`started ${gitPeer.name} at ${gitPeer.repoUrl}`);
   const peers = [gitPeer];
   let pushMs: number | undefined;
+  const profileDir = options.profile ? mkdtempSync(join(ROOT, ".bench", "profile-")) : undefined;
   if (!options["git-only"]) {
-    const profileDir = options.profile ? join(ROOT, ".bench", "profiles") : undefined;
-    if (profileDir) mkdirSync(profileDir, { recursive: true });
     const stategit = await startStategitPeer(children, { tmp, cpu: cores.server, binary: options.binary, profileDir });
     say(`started stategit at ${stategit.repoUrl}; loading the repository by git push`);
     pushMs = await loadStategit(stategit, facts.path);
@@ -229,6 +228,10 @@ async function main(): Promise<number> {
 
   say(`clones: 1 checked (fsck --strict) + ${cloneRuns} timed per server`);
   const clones = await measureClones(peers, facts);
+  if (profileDir && peers.length > 1) {
+    await children.stop(peers[1].process, 60_000);
+    say(`CPU profile of the stategit server (push, fetches and clones): ${profileDir}`);
+  }
 
   const stategitIndex = peers.length - 1;
   const ratio = (ours: number, theirs: number) => (peers.length > 1 ? `${(ours / theirs).toFixed(2)}×` : "-");
