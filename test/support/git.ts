@@ -52,3 +52,13 @@ export function tempDir(prefix = "stategit-test-"): { path: string; cleanup: () 
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/**
+ * Runs git without blocking the event loop (never throws; check `exitCode`): needed when git
+ * talks to a server living in the same process as the test, which `git()` would starve.
+ */
+export async function gitAsync(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<GitResult> {
+  const proc = Bun.spawn(["git", ...args], { cwd: options.cwd, env: { ...GIT_ENV, ...options.env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).bytes(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, exitCode };
+}
