@@ -1,7 +1,7 @@
 /** Clone and fetch cases: the real git client against the real server, checked against C git. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HISTORY_START, advanceMain, agentWithFiles, cloneEmpty, expectedRefs, randomBytes, seedAgent, seededClone } from "./fixtures.ts";
+import { HISTORY_START, advanceMain, agentWithFiles, checkedClone, cloneEmpty, expectedRefs, randomBytes, seedAgent, seededClone } from "./fixtures.ts";
 import { commitFiles, countPosts, expect, fastImport, historyStream, sentHeaders, type ConformanceCase, type GitClient } from "./harness.ts";
 
 /** Every local branch and tag of a clone equals the source's (clones keep branches as remote-tracking refs). */
@@ -168,6 +168,12 @@ export const FETCH_CASES: ConformanceCase[] = [
       expect(sentHeaders(fetch)).toContain("Content-Encoding: gzip");
       expect(await git.revParse(clone, "refs/remotes/origin/main")).toBe(newTip);
       await git.fsck(clone);
+      // And back: 2,000 new refs in one push, then listed by the server.
+      await git.ok(["-C", clone, "push", "-q", "origin", "--tags", "tagged"]);
+      const refs = await git.lsRemote(seeded.url);
+      expect([...refs.keys()].filter((name) => /^refs\/tags\/t-\d+$/.test(name)).length).toBe(2000);
+      expect(refs.get("refs/tags/t-2000")).toBe(await git.revParse(clone, "tagged"));
+      await checkedClone(git, seeded.url);
     },
   },
   {
@@ -229,16 +235,15 @@ export const FETCH_CASES: ConformanceCase[] = [
       const { git } = context;
       const seeded = await seedAgent(context);
       const clone = git.dir("clone");
-      await git.ok(["clone", "-q", "--filter=blob:none", "--no-checkout", seeded.url, clone]);
-      const missing = (await git.ok(["-C", clone, "rev-list", "--objects", "--all", "--missing=print"])).split("\n").filter((line) => line.startsWith("?"));
-      // Every blob of the history is missing, and nothing else.
-      const blobs = (await git.ok(["-C", seeded.source, "rev-list", "--objects", "--all", "--filter=blob:none", "--filter-print-omitted"]))
-        .split("\n")
-        .filter((line) => line.startsWith("~"));
-      expect(missing.length).toBe(blobs.length);
+      await git.ok(["clone", "-q", "--filter=blob:none", seeded.url, clone]);
+      const lines = async (repo: string, args: string[], marker: string) =>
+        (await git.ok(["-C", repo, "rev-list", "--objects", "--all", ...args])).split("\n").flatMap((line) => (line.startsWith(marker) ? [line.slice(1)] : []));
+      // Only the checked-out tree's blobs came; every other blob of the history is missing.
+      const missing = await lines(clone, ["--missing=print"], "?");
+      const omitted = new Set(await lines(seeded.source, ["--filter=blob:none", "--filter-print-omitted"], "~"));
+      const checkedOut = (await git.ok(["-C", seeded.source, "ls-tree", "-r", "--object-only", "main"])).split("\n");
       expect(missing.length).toBeGreaterThan(0);
-      await git.ok(["-C", clone, "checkout", "-q", "main"]);
-      expect(readFileSync(join(clone, "main/log.md"), "utf8")).toBe("main entry 12\n");
+      expect(new Set([...missing, ...checkedOut])).toEqual(omitted);
       const old = await git.revParse(seeded.source, "main~6");
       await git.ok(["-C", clone, "checkout", "-q", old]);
       expect(readFileSync(join(clone, "main/log.md"), "utf8")).toBe("main entry 6\n");
@@ -277,6 +282,7 @@ export const FETCH_CASES: ConformanceCase[] = [
       } else {
         expect(advertised).toContain("refs/tags/v1");
       }
+      await checkedClone(git, seeded.url);
     },
   },
 ];

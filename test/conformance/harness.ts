@@ -2,7 +2,7 @@
  * The conformance harness: the real stategit server as a child process (from the sources or the
  * compiled binary), administered with its own commands, and the real git client driving it.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { GIT_ENV, tempDir } from "../support/git.ts";
@@ -17,6 +17,9 @@ export const PROTOCOLS = [0, 2] as const;
 export type ProtocolVersion = (typeof PROTOCOLS)[number];
 
 const STARTUP_DEADLINE_MS = 30_000;
+
+/** Per test and hook: cases drive many git processes, and a server start may build the binary. */
+export const CASE_TIMEOUT_MS = 90_000;
 
 function stategitCommand(variant: Variant): string[] {
   return variant === "sources" ? ["bun", "run", join(ROOT, "src/cli.ts")] : [BINARY];
@@ -345,6 +348,7 @@ export interface ConformanceCase {
  * agent per case). A failing case's error carries the server's output.
  */
 export function defineSuite(variant: Variant, cases: readonly ConformanceCase[], protocols: readonly ProtocolVersion[] = PROTOCOLS): void {
+  setDefaultTimeout(CASE_TIMEOUT_MS);
   describe.each([...protocols])(`${variant}, protocol.version=%d`, (protocol) => {
     let server: StategitServer | undefined;
     let forcePush: Promise<StategitServer> | undefined;

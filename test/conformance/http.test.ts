@@ -2,12 +2,14 @@
  * The HTTP surface of the real server, byte for byte, with fetch(): advertisements and their
  * headers, authentication and routing errors, and receive-pack bodies crafted by hand.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { tempDir } from "../support/git.ts";
 import { expectedRefs, seedAgent, type Seeded } from "./fixtures.ts";
-import { commitFiles, concatBytes, demultiplex, FLUSH, GitClient, packetText, parsePktLines, pktLine, StategitServer, type Packet } from "./harness.ts";
+import { CASE_TIMEOUT_MS, commitFiles, concatBytes, demultiplex, FLUSH, GitClient, packetText, parsePktLines, pktLine, StategitServer, type Packet } from "./harness.ts";
 
 const ZERO_OID = "0".repeat(40);
+
+setDefaultTimeout(CASE_TIMEOUT_MS);
 
 let server: StategitServer;
 let git: GitClient;

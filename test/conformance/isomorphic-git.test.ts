@@ -2,7 +2,7 @@
  * isomorphic-git (a JavaScript client speaking protocol v1, and v2 for listing refs) against the
  * real server; everything it leaves behind is checked with C git.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fs from "node:fs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +10,9 @@ import isogit from "isomorphic-git";
 import http from "isomorphic-git/http/node";
 import { tempDir } from "../support/git.ts";
 import { advanceMain, checkedClone, expectedRefs, seedAgent, type Seeded } from "./fixtures.ts";
-import { GitClient, StategitServer, writeFiles } from "./harness.ts";
+import { CASE_TIMEOUT_MS, GitClient, StategitServer, writeFiles } from "./harness.ts";
+
+setDefaultTimeout(CASE_TIMEOUT_MS);
 
 let server: StategitServer;
 let git: GitClient;

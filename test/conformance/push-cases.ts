@@ -1,5 +1,5 @@
 /** Push cases: the real git client pushing to the real server; every result checked with a fresh clone. */
-import { advanceMain, agentWithFiles, checkedClone, cloneEmpty, expectedRefs, randomTextLines, seedAgent, seededClone, sourceRepository, standardHistory } from "./fixtures.ts";
+import { advanceMain, agentWithFiles, checkedClone, cloneEmpty, expectedRefs, randomBytes, randomTextLines, seedAgent, seededClone, sourceRepository, standardHistory } from "./fixtures.ts";
 import { commitFiles, expect, sentHeaders, type ConformanceCase, type GitClient, type StategitServer } from "./harness.ts";
 
 /** Replaces main's tip with a sibling commit: pushing it is not a fast-forward. */
@@ -54,6 +54,20 @@ export const PUSH_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "push from a shallow clone",
+    async run(context) {
+      const { git } = context;
+      const seeded = await seedAgent(context);
+      const clone = git.dir("shallow");
+      await git.ok(["clone", "-q", "--depth", "1", seeded.url, clone]);
+      const tip = await commitFiles(git, clone, { "shallow.md": "pushed from a shallow clone\n" }, "from shallow");
+      await git.ok(["-C", clone, "push", "-q", "origin", "main"]);
+      expect(await remoteRef(git, seeded.url, "refs/heads/main")).toBe(tip);
+      await git.fsck(clone);
+      await checkedClone(git, seeded.url);
+    },
+  },
+  {
     name: "--force-with-lease with a stale lease is refused",
     async run(context) {
       const { git } = context;
@@ -99,6 +113,7 @@ export const PUSH_CASES: ConformanceCase[] = [
       const push = await git.fails(["-C", seeded.clone, "push", "origin", "--delete", "no-such-branch"]);
       expect(push.stderr).toContain("remote ref does not exist");
       expect(await git.lsRemote(seeded.url)).toEqual(before);
+      await checkedClone(git, seeded.url);
     },
   },
   {
@@ -145,7 +160,8 @@ export const PUSH_CASES: ConformanceCase[] = [
     async run(context) {
       const { git } = context;
       const seeded = await seededClone(context);
-      const tip = await commitFiles(git, seeded.clone, { "notes/chunked.txt": `${randomTextLines(400, 9).join("\n")}\n` }, "chunked");
+      // git raises http.postBuffer to 64 KiB at least: the pack must be larger to go chunked.
+      const tip = await commitFiles(git, seeded.clone, { "notes/chunked.bin": randomBytes(100_000, 9) }, "chunked");
       const push = await git.traced(["-C", seeded.clone, "-c", "http.postBuffer=1024", "push", "origin", "main"]);
       expect(push.exitCode).toBe(0);
       const headers = sentHeaders(push);
@@ -206,8 +222,13 @@ export const PUSH_CASES: ConformanceCase[] = [
         expect(tip).toBe(tips[winners[0]]);
         expect(await git.revParse(clones[winners[0]], "HEAD~1")).toBe(expectedParent);
         expectedParent = tip!;
-        // The losers catch up for the next round: all then push from the same old id again.
-        await Promise.all(clones.map((clone) => git.ok(["-C", clone, "pull", "-q", "--rebase", "origin", "main"])));
+        // Everyone drops their own commit and takes the winner's: all push from the same old id again.
+        await Promise.all(
+          clones.map(async (clone) => {
+            await git.ok(["-C", clone, "fetch", "-q", "origin"]);
+            await git.ok(["-C", clone, "reset", "-q", "--hard", "origin/main"]);
+          }),
+        );
       }
       const check = await checkedClone(git, url);
       expect(await git.ok(["-C", check, "rev-list", "--count", "main"])).toBe("3");
