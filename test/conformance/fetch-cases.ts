@@ -177,6 +177,25 @@ export const FETCH_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "fetch by id: a reachable commit is served, one no ref reaches is refused",
+    async run(context) {
+      const { git } = context;
+      // Only a server that allows rewriting history can hold an unreachable commit.
+      const seeded = await seedAgent({ git, server: await context.forcePushServer() });
+      const old = await git.revParse(seeded.source, "main");
+      const inner = await git.revParse(seeded.source, "main~3");
+      await git.ok(["-C", seeded.source, "push", "-q", "--force", seeded.url, "main~1:refs/heads/main"]);
+      const repo = git.dir("by-id");
+      await git.ok(["init", "-q", repo]);
+      await git.ok(["-C", repo, "fetch", "-q", seeded.url, inner]);
+      expect(await git.revParse(repo, "FETCH_HEAD")).toBe(inner);
+      await git.fsck(repo);
+      const refused = await git.fails(["-C", repo, "fetch", seeded.url, old]);
+      expect(refused.stderr).toMatch(/not our ref|Server does not allow request for unadvertised object/);
+      expect(await git.run(["-C", repo, "cat-file", "-e", old]).then((result) => result.exitCode)).not.toBe(0);
+    },
+  },
+  {
     name: "shallow clone --depth 1, then --deepen 2, then --unshallow",
     binary: true,
     async run(context) {
