@@ -5,7 +5,7 @@ import { HISTORY_START, advanceMain, agentWithFiles, checkedClone, cloneEmpty, e
 import { commitFiles, countPosts, expect, fastImport, historyStream, sentHeaders, type ConformanceCase, type GitClient } from "./harness.ts";
 
 /** Every local branch and tag of a clone equals the source's (clones keep branches as remote-tracking refs). */
-export async function expectClonedRefs(git: GitClient, clone: string, source: string): Promise<void> {
+async function expectClonedRefs(git: GitClient, clone: string, source: string): Promise<void> {
   const expected = await expectedRefs(git, source);
   const cloned = new Map<string, string>();
   const listing = await git.ok(["-C", clone, "for-each-ref", "--format=%(objectname) %(refname)", "refs/remotes/origin/", "refs/tags/"]);
