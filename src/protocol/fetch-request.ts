@@ -80,14 +80,16 @@ function parseExactOidArgument(line: string, prefix: string): Oid {
   return oid;
 }
 
+/** A want or shallow line repeated counts once (git flags the object WANTED / CLIENT_SHALLOW). */
+function dedupe(request: FetchRequest): void {
+  request.wants = [...new Set(request.wants)];
+  request.shallows = [...new Set(request.shallows)];
+}
+
 function parseWholeNumber(line: string, prefix: string): number {
   const text = line.slice(prefix.length);
   if (!/^\d{1,15}$/.test(text)) throw new ProtocolError("protocol.argument", `invalid ${prefix.trim()}: ${line}`);
   return Number(text);
-}
-
-function addUnique(list: Oid[], oid: Oid): void {
-  if (!list.includes(oid)) list.push(oid);
 }
 
 /**
@@ -96,7 +98,7 @@ function addUnique(list: Oid[], oid: Oid): void {
  */
 function parseShallowOrFilterArgument(line: string, request: FetchRequest, filterAllowed: boolean): boolean {
   if (line.startsWith("shallow ")) {
-    addUnique(request.shallows, parseExactOidArgument(line, "shallow "));
+    request.shallows.push(parseExactOidArgument(line, "shallow "));
   } else if (line.startsWith("deepen ")) {
     const depth = parseWholeNumber(line, "deepen ");
     if (depth <= 0) throw new ProtocolError("protocol.argument", `Invalid deepen: ${line}`);
@@ -141,7 +143,7 @@ export function parseV0FetchRequest(body: Uint8Array): V0FetchRequest {
   let filterCapability = false;
   for (let line = reader.readTextLine(); line !== undefined; line = reader.readTextLine()) {
     if (line.startsWith("want ")) {
-      addUnique(request.wants, parseOidArgument(line, "want "));
+      request.wants.push(parseOidArgument(line, "want "));
       const rest = line.slice("want ".length + 40);
       if (rest !== "" && !rest.startsWith(" ")) throw new ProtocolError("protocol.oid", `expected an object id, got '${line}'`);
       const features = rest.split(" ").filter((feature) => feature !== "");
@@ -151,6 +153,7 @@ export function parseV0FetchRequest(body: Uint8Array): V0FetchRequest {
       throw new ProtocolError("protocol.argument", `protocol error, expected to get object ID, not '${line}'`);
     }
   }
+  dedupe(request);
   if (reader.atEnd) return { ...request, ending: "none" };
   for (;;) {
     // End of input in the haves counts as a flush (git's reader reports both as "not a line").
@@ -179,7 +182,7 @@ export function parseV2FetchArgs(args: readonly string[]): FetchRequest {
   for (const line of args) {
     const flag = V2_FLAGS.get(line);
     if (flag) flag(request);
-    else if (line.startsWith("want ")) addUnique(request.wants, parseExactOidArgument(line, "want "));
+    else if (line.startsWith("want ")) request.wants.push(parseExactOidArgument(line, "want "));
     else if (line.startsWith("want-ref ")) {
       const name = line.slice("want-ref ".length);
       if (request.wantRefs.includes(name)) throw new ProtocolError("protocol.argument", `duplicate want-ref ${name}`);
@@ -189,5 +192,6 @@ export function parseV2FetchArgs(args: readonly string[]): FetchRequest {
       throw new ProtocolError("protocol.argument", `unexpected line: '${line}'`);
     }
   }
+  dedupe(request);
   return request;
 }

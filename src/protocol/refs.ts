@@ -1,6 +1,6 @@
 import type { Oid } from "../git/oid.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
-import { peelTag } from "./peel.ts";
+import { peelTags } from "../git/walk/commits.ts";
 
 /** A ref as the protocol lists it: HEAD first (when it resolves), then every ref by name. */
 export interface ListedRef {
@@ -31,5 +31,6 @@ export function listRefs(snapshot: RepositorySnapshot): ListedRef[] {
 
 /** The object an annotated tag finally points at, or undefined when `oid` is not a tag. */
 export function peeledTarget(snapshot: RepositorySnapshot, oid: Oid): Oid | undefined {
-  return peelTag(snapshot.objects, oid);
+  const peeled = peelTags(snapshot.objects, oid);
+  return peeled.tags.length > 0 ? peeled.oid : undefined;
 }

@@ -1,23 +1,17 @@
 import { expect, test } from "bun:test";
 import { GitError } from "../../../src/git/errors.ts";
-import { DELIM_PKT, encodePktLine, FLUSH_PKT, PktLineReader } from "../../../src/git/pktline/index.ts";
+import { PktLineBuilder, PktLineReader } from "../../../src/git/pktline/index.ts";
 import { seededRandom } from "../../support/random.ts";
 
 function sampleStream(random: () => number): Uint8Array {
-  const parts: Uint8Array[] = [];
+  const out = new PktLineBuilder();
   for (let i = 0; i < 8; i++) {
     const pick = random();
-    if (pick < 0.15) parts.push(FLUSH_PKT);
-    else if (pick < 0.25) parts.push(DELIM_PKT);
-    else parts.push(encodePktLine(new Uint8Array(Math.floor(random() * 40)).map(() => random() * 256)));
+    if (pick < 0.15) out.flush();
+    else if (pick < 0.25) out.delim();
+    else out.data(new Uint8Array(Math.floor(random() * 40)).map(() => random() * 256));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return out.toBytes();
 }
 
 test("mutated and truncated pkt-line streams yield packets or typed errors only", () => {

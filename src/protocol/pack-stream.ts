@@ -1,0 +1,108 @@
+import type { Codec } from "../git/codec/codec.ts";
+import { GitError } from "../git/errors.ts";
+import type { Oid } from "../git/oid.ts";
+import { writePack, type PackPhase, type PackWriteResult } from "../git/pack/output/index.ts";
+import type { PackObjectSpec } from "../git/pack/types.ts";
+import { encodeSideBand, FLUSH_PKT, SIDE_BAND_DATA, SIDE_BAND_ERROR, SIDE_BAND_PROGRESS } from "../git/pktline/index.ts";
+import type { RepositorySnapshot } from "./snapshot.ts";
+
+/** What to pack and how to send it. */
+export interface PackPlan {
+  specs: PackObjectSpec[];
+  /** Objects the client has that deltas may use as bases in a thin pack. */
+  thinBases: ReadonlyArray<Oid | PackObjectSpec>;
+  /** Largest side-band data payload; 0 sends the bare pack. */
+  sideBand: number;
+  progress: boolean;
+  ofsDelta: boolean;
+  thin: boolean;
+}
+
+/** Progress titles as git's pack-objects prints them; the client shows them after "remote: ". */
+const PHASE_TITLES: Partial<Record<PackPhase, string>> = { counting: "Counting objects", compressing: "Compressing objects" };
+
+/**
+ * git's progress lines (progress.c): `Title:  42% (21/50)\r` while running, then
+ * `Title: 100% (50/50), done.\n`. One line per percent step at most, whatever the object count.
+ */
+class ProgressLines {
+  private readonly lines: string[] = [];
+  private current?: { title: string; done: number; total: number; percent: number };
+
+  report(phase: PackPhase, done: number, total: number): void {
+    const title = PHASE_TITLES[phase];
+    if (this.current && this.current.title !== title) this.finish();
+    if (!title || total === 0) return;
+    const percent = Math.floor((done * 100) / total);
+    if (this.current?.percent === percent) {
+      this.current.done = done;
+      return;
+    }
+    this.current = { title, done, total, percent };
+    if (done < total) this.lines.push(`${title}: ${String(percent).padStart(3)}% (${done}/${total})\r`);
+  }
+
+  /** Ends the running phase with its `, done.` line. */
+  finish(): void {
+    const current = this.current;
+    if (!current) return;
+    this.lines.push(`${current.title}: 100% (${current.total}/${current.total}), done.\n`);
+    this.current = undefined;
+  }
+
+  add(line: string): void {
+    this.lines.push(line);
+  }
+
+  /** The lines gathered since the last call. */
+  take(): string {
+    return this.lines.splice(0).join("");
+  }
+}
+
+function totalLine(result: PackWriteResult): string {
+  const deltas = result.reusedDeltas + result.freshDeltas;
+  const reused = result.reusedObjects + result.reusedDeltas;
+  return `Total ${result.objectCount} (delta ${deltas}), reused ${reused} (delta ${result.reusedDeltas}), pack-reused 0\n`;
+}
+
+/**
+ * The pack as the client receives it: multiplexed on side-band 1 with progress on band 2 and
+ * a closing flush (gitprotocol-pack, "Packfile Data"), or bare. A failure while packing ends
+ * the stream with its message on band 3; without side-band there is no way to say it, so the
+ * stream errors and the client sees a truncated pack.
+ */
+export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array> {
+  const progress = new ProgressLines();
+  const frame = (channel: 1 | 2 | 3, data: Uint8Array | string) => encodeSideBand(channel, data, plan.sideBand);
+  const pendingProgress = function* () {
+    const text = progress.take();
+    if (plan.progress && text !== "") yield frame(SIDE_BAND_PROGRESS, text);
+  };
+  progress.add(`Enumerating objects: ${plan.specs.length}, done.\n`);
+  const writer = writePack(plan.specs, snapshot.objects, {
+    codec,
+    ofsDelta: plan.ofsDelta,
+    thin: plan.thin,
+    thinBases: plan.thinBases,
+    onProgress: (phase, done, total) => progress.report(phase, done, total),
+  });
+  try {
+    for (;;) {
+      const next = await writer.next();
+      if (next.done) {
+        progress.finish();
+        progress.add(totalLine(next.value));
+        break;
+      }
+      yield* pendingProgress();
+      yield plan.sideBand > 0 ? frame(SIDE_BAND_DATA, next.value) : next.value;
+    }
+  } catch (error) {
+    if (plan.sideBand === 0 || !(error instanceof GitError)) throw error;
+    yield frame(SIDE_BAND_ERROR, `upload-pack: ${error.message}\n`);
+    return;
+  }
+  yield* pendingProgress();
+  if (plan.sideBand > 0) yield FLUSH_PKT;
+}

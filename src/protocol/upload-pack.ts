@@ -1,0 +1,238 @@
+import type { Codec } from "../git/codec/codec.ts";
+import { GitError } from "../git/errors.ts";
+import type { Oid } from "../git/oid.ts";
+import { PktLineBuilder } from "../git/pktline/index.ts";
+import type { ShallowUpdate } from "../git/walk/index.ts";
+import { ProtocolError } from "./errors.ts";
+import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest, type V0FetchRequest } from "./fetch-request.ts";
+import { lsRefs } from "./ls-refs.ts";
+import { HaveResult, HaveSet } from "./negotiation.ts";
+import { streamPack, type PackPlan } from "./pack-stream.ts";
+import { refTips, unreachableFrom } from "./reachability.ts";
+import { selectObjects, shallowUpdate, type ResolvedFetch } from "./selection.ts";
+import type { RepositorySnapshot } from "./snapshot.ts";
+import { parseV2Request } from "./v2-request.ts";
+import type { ProtocolVersion } from "./version.ts";
+
+export interface UploadPackOptions {
+  protocolVersion: ProtocolVersion;
+  codec?: Codec;
+}
+
+/** What a request produces: the negotiation lines, then (when the client gets one) the pack. */
+interface UploadPackResponse {
+  head: Uint8Array;
+  pack?: PackPlan;
+}
+
+const EMPTY_RESPONSE: UploadPackResponse = { head: new Uint8Array(0) };
+
+/** An `ERR` packet (gitprotocol-pack, "Pkt-line Format"): the client shows it and stops. */
+export function errorPacket(message: string): Uint8Array {
+  return new PktLineBuilder().text(`ERR ${message}`).toBytes();
+}
+
+/** A `want-ref` names a ref by its full name; HEAD is one too (git's refs_read_ref). */
+function resolveWantRef(snapshot: RepositorySnapshot, name: string): Oid {
+  const oid = name === "HEAD" && snapshot.head !== undefined ? snapshot.refs.get(snapshot.head) : snapshot.refs.get(name);
+  if (oid === undefined) throw new ProtocolError("protocol.want-ref", `unknown ref ${name}`);
+  return oid;
+}
+
+/** `deepen-not` takes a ref name as the user typed it; git expands it as rev-parse would (expand_ref). */
+function resolveDeepenNot(snapshot: RepositorySnapshot, name: string): Oid {
+  const candidates = [name, `refs/${name}`, `refs/tags/${name}`, `refs/heads/${name}`, `refs/remotes/${name}`, `refs/remotes/${name}/HEAD`];
+  const found = candidates.filter((candidate) => snapshot.refs.has(candidate));
+  if (name === "HEAD" && snapshot.head !== undefined && snapshot.refs.has(snapshot.head)) found.push(snapshot.head);
+  if (found.length > 1) throw new ProtocolError("protocol.deepen-not", `ambiguous deepen-not: ${name}`);
+  if (found.length === 0) throw new ProtocolError("protocol.deepen-not", `deepen-not is not a ref: ${name}`);
+  return snapshot.refs.get(found[0])!;
+}
+
+/**
+ * Every want must be an object we hold that a ref reaches (allow-tip-sha1-in-want and
+ * allow-reachable-sha1-in-want; git's check_non_tip). Over HTTP the advertisement the client
+ * chose from may be older than this snapshot, so wants are re-checked against it. Protocol v2
+ * is held to the same rule: nothing unreachable (say, a rewritten secret) is ever served.
+ */
+function checkWants(snapshot: RepositorySnapshot, wants: readonly Oid[]): void {
+  for (const want of wants) {
+    if (!snapshot.objects.hasObject(want)) throw new ProtocolError("protocol.not-our-ref", `upload-pack: not our ref ${want}`);
+  }
+  const tips = refTips(snapshot);
+  const unreachable = unreachableFrom(snapshot, wants.filter((want) => !tips.has(want)));
+  if (unreachable.length > 0) throw new ProtocolError("protocol.not-our-ref", `upload-pack: not our ref ${unreachable[0]}`);
+}
+
+/** The client's shallow commits that we hold; each must be a commit (git's process_shallow). */
+function knownShallows(snapshot: RepositorySnapshot, shallows: readonly Oid[]): Oid[] {
+  return shallows.filter((oid) => {
+    const object = snapshot.objects.readObject(oid);
+    if (object && object.type !== "commit") throw new ProtocolError("protocol.shallow", `invalid shallow object ${oid}`);
+    return object !== undefined;
+  });
+}
+
+/** Checks a request against the snapshot and resolves its names; throws ProtocolError. */
+function resolveRequest(snapshot: RepositorySnapshot, request: FetchRequest): ResolvedFetch {
+  const wants = [...request.wants];
+  for (const name of request.wantRefs) {
+    const oid = resolveWantRef(snapshot, name);
+    if (!wants.includes(oid)) wants.push(oid);
+  }
+  checkWants(snapshot, wants);
+  return {
+    request,
+    wants,
+    shallows: knownShallows(snapshot, request.shallows),
+    deepenNot: request.deepenNot.map((name) => resolveDeepenNot(snapshot, name)),
+  };
+}
+
+function isDeepening(fetch: ResolvedFetch): boolean {
+  const { request } = fetch;
+  return request.depth > 0 || request.deepenSince !== undefined || request.deepenNot.length > 0;
+}
+
+function writeShallowLines(out: PktLineBuilder, shallow: ShallowUpdate): void {
+  for (const oid of shallow.shallow) out.text(`shallow ${oid}`);
+  for (const oid of shallow.unshallow) out.text(`unshallow ${oid}`);
+}
+
+function packPlan(snapshot: RepositorySnapshot, fetch: ResolvedFetch, shallow: ShallowUpdate, common: readonly Oid[]): PackPlan {
+  const { request } = fetch;
+  return {
+    ...selectObjects(snapshot, fetch, shallow, common),
+    sideBand: request.sideBand,
+    progress: request.sideBand > 0 && !request.noProgress,
+    ofsDelta: request.ofsDelta,
+    thin: request.thinPack,
+  };
+}
+
+/**
+ * v0/v1 over stateless HTTP (gitprotocol-pack, "Packfile Negotiation"; git's upload-pack.c,
+ * receive_needs and get_common_commits): the shallow list when deepening, then one ACK/NAK
+ * round, and the pack once the client said `done` or (no-done) the server is ready.
+ */
+function respondV0(snapshot: RepositorySnapshot, request: V0FetchRequest): UploadPackResponse {
+  if (request.wants.length === 0) return EMPTY_RESPONSE;
+  const fetch = resolveRequest(snapshot, request);
+  const out = new PktLineBuilder();
+  const shallow = shallowUpdate(snapshot, fetch);
+  if (isDeepening(fetch)) {
+    writeShallowLines(out, shallow);
+    out.flush();
+  }
+  if (request.ending === "none") return { head: out.toBytes() };
+
+  const detailed = request.multiAck === "multi_ack_detailed";
+  const haves = new HaveSet(snapshot.objects);
+  let lastCommon: Oid | undefined;
+  let gotOther = false;
+  let sentReady = false;
+  for (const have of request.haves) {
+    if (haves.add(have) === HaveResult.Unknown) {
+      gotOther = true;
+      if (request.multiAck !== "none" && haves.okToGiveUp(fetch.wants)) {
+        sentReady ||= detailed;
+        out.text(detailed ? `ACK ${have} ready` : `ACK ${have} continue`);
+      }
+      continue;
+    }
+    lastCommon = have;
+    if (detailed) out.text(`ACK ${have} common`);
+    else if (request.multiAck === "multi_ack") out.text(`ACK ${have} continue`);
+    // Without multi_ack git acknowledges while exactly one common object is known, which
+    // repeats the ACK for a have that is a parent of the first (upload-pack.c, get_common_commits).
+    else if (haves.common.length === 1) out.text(`ACK ${have}`);
+  }
+  if (request.ending === "done") {
+    if (haves.common.length === 0) out.text("NAK");
+    else if (request.multiAck !== "none") out.text(`ACK ${lastCommon}`);
+  } else {
+    if (detailed && lastCommon !== undefined && !gotOther && haves.okToGiveUp(fetch.wants)) {
+      sentReady = true;
+      out.text(`ACK ${lastCommon} ready`);
+    }
+    if (haves.common.length === 0 || request.multiAck !== "none") out.text("NAK");
+    if (!(request.noDone && sentReady)) return { head: out.toBytes() };
+    out.text(`ACK ${lastCommon}`);
+  }
+  return { head: out.toBytes(), pack: packPlan(snapshot, fetch, shallow, haves.common) };
+}
+
+/**
+ * v2 `fetch` (gitprotocol-v2, "fetch"; git's upload_pack_v2): an acknowledgments section while
+ * negotiating, then shallow-info, wanted-refs and packfile sections separated by delims.
+ */
+function respondV2Fetch(snapshot: RepositorySnapshot, args: readonly string[]): UploadPackResponse {
+  const request = parseV2FetchArgs(args);
+  if (request.wants.length === 0 && request.wantRefs.length === 0 && !request.waitForDone) return EMPTY_RESPONSE;
+  const fetch = resolveRequest(snapshot, request);
+  const haves = new HaveSet(snapshot.objects);
+  for (const have of request.haves) haves.add(have);
+  const out = new PktLineBuilder();
+  if (!request.done && request.haves.length > 0) {
+    out.text("acknowledgments");
+    if (haves.common.length === 0) out.text("NAK");
+    for (const oid of haves.common) out.text(`ACK ${oid}`);
+    if (request.waitForDone || !haves.okToGiveUp(fetch.wants)) return { head: out.flush().toBytes() };
+    out.text("ready").delim();
+  }
+  // shallow-info before wanted-refs, as gitprotocol-v2 orders them and git's fetch-pack reads
+  // them (git's own upload_pack_v2 writes them the other way round).
+  const shallow = shallowUpdate(snapshot, fetch);
+  if (isDeepening(fetch) || fetch.shallows.length > 0) {
+    out.text("shallow-info");
+    writeShallowLines(out, shallow);
+    out.delim();
+  }
+  if (request.wantRefs.length > 0) {
+    out.text("wanted-refs");
+    for (const name of request.wantRefs) out.text(`${resolveWantRef(snapshot, name)} ${name}`);
+    out.delim();
+  }
+  out.text("packfile");
+  return { head: out.toBytes(), pack: packPlan(snapshot, fetch, shallow, haves.common) };
+}
+
+function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion: ProtocolVersion): UploadPackResponse {
+  if (protocolVersion !== 2) return respondV0(snapshot, parseV0FetchRequest(body));
+  const request = parseV2Request(body);
+  if (!request) return EMPTY_RESPONSE;
+  if (request.command === "ls-refs") return { head: lsRefs(snapshot, request.args) };
+  return respondV2Fetch(snapshot, request.args);
+}
+
+async function* responseChunks(snapshot: RepositorySnapshot, body: Uint8Array, options: UploadPackOptions): AsyncGenerator<Uint8Array> {
+  let response: UploadPackResponse;
+  try {
+    response = respond(snapshot, body, options.protocolVersion);
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    yield errorPacket(error.message);
+    return;
+  }
+  if (response.head.length > 0) yield response.head;
+  if (response.pack) yield* streamPack(snapshot, response.pack, options.codec);
+}
+
+/**
+ * Answers one `POST …/git-upload-pack` body (v0/v1, or one v2 command). The answer is a
+ * stream: the pack is produced while it is sent. A refused request (malformed lines, a want
+ * that is not ours, a bad filter) is answered with an `ERR` packet, never an exception.
+ */
+export function uploadPack(snapshot: RepositorySnapshot, body: Uint8Array, options: UploadPackOptions): ReadableStream<Uint8Array> {
+  const chunks = responseChunks(snapshot, body, options);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+}
