@@ -204,6 +204,8 @@ class ObjectWalk {
       const type = entryObjectType(entry.mode);
       if (type === "gitlink") continue;
       this.mark(entry.oid, ObjectMark.NotUserGiven);
+      // Most entries were met before (unchanged files): skip them before building their path.
+      if (this.has(entry.oid, ObjectMark.Uninteresting | ObjectMark.Seen)) continue;
       if (type === "tree") enter(entry.oid, frame.base + treeEntryName(entry));
       else this.visitBlob(entry.oid, frame.base + treeEntryName(entry));
     }
