@@ -2,10 +2,8 @@ import { isOid, type Oid } from "../git/oid.ts";
 import { PktLineReader, SIDE_BAND_64K_MAX_DATA, SIDE_BAND_MAX_DATA } from "../git/pktline/index.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ObjectFilter } from "../git/walk/filter.ts";
+import { INFINITE_DEPTH } from "../git/walk/index.ts";
 import { parseFilterSpec } from "./filter.ts";
-
-/** `deepen 2147483647` is what `git fetch --unshallow` sends (INFINITE_DEPTH in git's shallow.h). */
-export const INFINITE_DEPTH = 0x7fffffff;
 
 export type MultiAck = "none" | "multi_ack" | "multi_ack_detailed";
 

@@ -87,6 +87,7 @@ export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, 
     thinBases: plan.thinBases,
     onProgress: (phase, done, total) => progress.report(phase, done, total),
   });
+  yield* pendingProgress();
   try {
     for (;;) {
       const next = await writer.next();

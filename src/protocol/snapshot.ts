@@ -1,12 +1,17 @@
 import type { ObjectReader } from "../git/object/object.ts";
 import type { Oid } from "../git/oid.ts";
+import type { ObjectInfo } from "../git/pack/packfile.ts";
 import type { StoredEntry } from "../git/pack/types.ts";
 
 /**
  * The objects of a repository as the protocol reads them: random access by id and, when the
- * objects live in packs, the stored (compressed, possibly deltified) entry for verbatim reuse.
+ * objects live in packs, the stored (compressed, possibly deltified) entry for verbatim reuse
+ * and type and size without rebuilding the object (blob:limit filters). An ObjectDatabase.
  */
-export type SnapshotObjects = ObjectReader & { stored?(oid: Oid): StoredEntry | undefined };
+export type SnapshotObjects = ObjectReader & {
+  stored?(oid: Oid): StoredEntry | undefined;
+  readInfo?(oid: Oid): ObjectInfo | undefined;
+};
 
 /**
  * One consistent view of a repository, taken by the repository layer for one request. The

@@ -12,7 +12,7 @@ export interface V2Request {
 
 /** Capability keys a request may carry: what the v2 advertisement offers besides commands. */
 const REQUEST_CAPABILITIES = new Set(["agent", "server-option", "object-format"]);
-export const V2_COMMANDS = new Set(["ls-refs", "fetch"]);
+const V2_COMMANDS = new Set(["ls-refs", "fetch"]);
 
 function parseCapabilityLine(line: string, request: Partial<V2Request> & { serverOptions: string[] }): void {
   const equals = line.indexOf("=");

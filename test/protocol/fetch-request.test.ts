@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { PktLineBuilder } from "../../src/git/pktline/index.ts";
 import { ProtocolError } from "../../src/protocol/errors.ts";
-import { INFINITE_DEPTH, parseV0FetchRequest, parseV2FetchArgs } from "../../src/protocol/fetch-request.ts";
+import { INFINITE_DEPTH } from "../../src/git/walk/index.ts";
+import { parseV0FetchRequest, parseV2FetchArgs } from "../../src/protocol/fetch-request.ts";
 import { parseFilterSpec } from "../../src/protocol/filter.ts";
 import { parseV2Request } from "../../src/protocol/v2-request.ts";
 

@@ -189,3 +189,27 @@ describe("v2 fetch, section for section as git", () => {
     expect((await ours(body, 2)).lines).toEqual([message]);
   });
 });
+
+describe("failures while packing", () => {
+  /** The snapshot with one blob of main unreadable: found by the walk, missing to the writer. */
+  const withUnreadableBlob = () => {
+    const { snapshot } = history;
+    const broken = rev("main:memory.md");
+    const objects = { ...snapshot.objects, readObject: (oid: string) => (oid === broken ? undefined : snapshot.objects.readObject(oid)) };
+    return { broken, snapshot: { ...snapshot, objects } };
+  };
+
+  test("are reported on side-band 3 and end the stream", async () => {
+    const { broken, snapshot } = withUnreadableBlob();
+    const body = v0Body([rev("main")], "multi_ack_detailed side-band-64k ofs-delta", ["done"]);
+    const response = demux(await readAll(uploadPack(snapshot, body, { protocolVersion: 0 })));
+    expect(response.errors).toBe(`upload-pack: missing object ${broken}\n`);
+    expect(response.flushed).toBe(false);
+  });
+
+  test("without side-band, the stream errors", async () => {
+    const { snapshot } = withUnreadableBlob();
+    const body = v0Body([rev("main")], "multi_ack_detailed ofs-delta", ["done"]);
+    await expect(readAll(uploadPack(snapshot, body, { protocolVersion: 0 }))).rejects.toThrow(/missing object/);
+  });
+});
