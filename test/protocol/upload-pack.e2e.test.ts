@@ -23,7 +23,7 @@ afterAll(() => server.stop());
 
 const rev = (dir: string, name: string) => gitText(["rev-parse", name], { cwd: dir });
 
-async function clone(name: string, protocol: 0 | 2, ...args: string[]): Promise<string> {
+async function clone(name: string, protocol: 0 | 1 | 2, ...args: string[]): Promise<string> {
   const dir = join(history.workspace, name);
   await gitOk(["-c", `protocol.version=${protocol}`, "clone", "-q", ...args, server.url, dir]);
   return dir;
@@ -43,7 +43,7 @@ function commitUpstream(file: string, content: string): void {
   snapshot = packedSnapshot(history.repo);
 }
 
-describe.each([0, 2] as const)("protocol v%d", (protocol) => {
+describe.each([0, 1, 2] as const)("protocol v%d", (protocol) => {
   test("clone, then fetch new commits, then fsck", async () => {
     const dir = await clone(`full-v${protocol}`, protocol);
     expect(rev(dir, "HEAD")).toBe(rev(history.repo, "main"));
@@ -55,6 +55,24 @@ describe.each([0, 2] as const)("protocol v%d", (protocol) => {
     await gitOk(["-c", `protocol.version=${protocol}`, "fetch", "-q", "origin"], { cwd: dir });
     expect(rev(dir, "origin/main")).toBe(rev(history.repo, "main"));
     await gitOk(["merge", "-q", "--ff-only", "origin/main"], { cwd: dir });
+    await fsck(dir);
+  });
+
+  test("a client with many commits the server lacks negotiates over several rounds", async () => {
+    const dir = await clone(`diverged-v${protocol}`, protocol);
+    for (let i = 0; i < 40; i++) {
+      writeFileSync(join(dir, "local.md"), `local ${i}\n`);
+      await gitOk(["add", "."], { cwd: dir });
+      // Newer than anything upstream, so the client announces them first: whole rounds of unknown haves.
+      const date = `${1800000000 + i} +0000`;
+      await gitOk(["commit", "-q", "-m", `local ${i}`], { cwd: dir, env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+    }
+    commitUpstream(`diverged-${protocol}.md`, "upstream\n");
+    const fetched = await gitAsync(["-c", `protocol.version=${protocol}`, "fetch", "origin"], { cwd: dir, env: { GIT_TRACE_PACKET: "1" } });
+    expect(fetched.exitCode).toBe(0);
+    // 40 unknown haves before the first common one: several stateless POSTs (16, then 32 …).
+    expect(fetched.stderr.match(/> have [0-9a-f]{40}/g)?.length ?? 0).toBeGreaterThan(40);
+    expect(rev(dir, "origin/main")).toBe(rev(history.repo, "main"));
     await fsck(dir);
   });
 
