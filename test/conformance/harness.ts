@@ -154,13 +154,14 @@ async function runAdmin(variant: Variant, cwd: string, args: string[]): Promise<
   return result;
 }
 
-/** Waits for the `http://HOST:PORT` line the server prints once it listens, then for /healthz. */
+/** Waits for the `HOST:PORT` the server prints once it listens, then for /healthz. */
 async function waitForListening(proc: Bun.Subprocess, logPath: string): Promise<string> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   for (;;) {
     const log = readFileSync(logPath, "utf8");
-    const address = /https?:\/\/(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})/.exec(log) ?? /\b(127\.0\.0\.1):(\d{1,5})\b/.exec(log);
-    if (address && address[2] !== "0") {
+    // The last address with a real port: a server may echo its configured `:0` first.
+    const address = [...log.matchAll(/\b(127\.0\.0\.1|localhost):(\d{1,5})\b/g)].filter((match) => match[2] !== "0").at(-1);
+    if (address) {
       const origin = `http://${address[1]}:${address[2]}`;
       const health = await fetch(`${origin}/healthz`).catch(() => undefined);
       if (health?.ok) return origin;
