@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { authenticate, type Authenticator } from "./auth.ts";
+import type { AppEnv } from "./env.ts";
+import { mountGitRoutes, type GitRepositories } from "./git-routes.ts";
+
+export interface AppOptions {
+  accounts: Authenticator;
+  repositories: GitRepositories;
+  trustOrgHeader: boolean;
+  maxBodyBytes: number;
+  /** Where unexpected errors are reported (defaults to stderr). */
+  logError?: (message: string) => void;
+}
+
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const logError = options.logError ?? ((message: string) => process.stderr.write(`${message}\n`));
+  app.onError((error, c) => {
+    logError(`stategit: ${c.req.method} ${new URL(c.req.url).pathname}: ${error.stack ?? error.message}`);
+    return c.text("internal server error\n", 500);
+  });
+  app.notFound((c) => c.text("not found\n", 404));
+  app.get("/healthz", (c) => c.text("ok\n"));
+  app.use("/v1/git/*", authenticate(options));
+  app.use("/git/*", authenticate(options));
+  mountGitRoutes(app, options);
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from "hono";
+import { isValidName } from "../names.ts";
+import { apiKeyFromAuthorization } from "./credentials.ts";
+import type { AppEnv } from "./env.ts";
+
+export interface Authenticator {
+  /** The organisation of a valid, unrevoked key; undefined otherwise. */
+  authenticate(key: string): Promise<string | undefined>;
+}
+
+export interface AuthOptions {
+  accounts: Authenticator;
+  /** Accept `X-Organization-Id` on requests without credentials (behind a trusted proxy only). */
+  trustOrgHeader: boolean;
+}
+
+/**
+ * Decides the request's organisation: from its API key (Basic, any user name, or Bearer), or,
+ * when trusted, from the proxy's X-Organization-Id. Anything else is 401 with a Basic
+ * challenge, which is what makes git ask its credential helper.
+ */
+export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const authorization = c.req.header("authorization");
+    let org: string | undefined;
+    if (authorization) {
+      const key = apiKeyFromAuthorization(authorization);
+      org = key === undefined ? undefined : await options.accounts.authenticate(key);
+    } else if (options.trustOrgHeader) {
+      const header = c.req.header("x-organization-id");
+      org = header !== undefined && isValidName(header) ? header : undefined;
+    }
+    if (org === undefined) {
+      return c.text("authentication required\n", 401, { "WWW-Authenticate": 'Basic realm="stategit"' });
+    }
+    c.set("org", org);
+    await next();
+  };
+}
