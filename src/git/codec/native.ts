@@ -14,7 +14,8 @@ class NativeSha1 implements Sha1Hasher {
     return this;
   }
   digest(): Uint8Array {
-    return new Uint8Array(this.hasher.digest().buffer);
+    const digest = this.hasher.digest();
+    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
   }
 }
 
