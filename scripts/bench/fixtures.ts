@@ -2,6 +2,7 @@
  * Generated repositories for the benchmarks, built with `git fast-import` from a deterministic
  * stream (a seeded PRNG), so every run and every peer sees the same bytes.
  */
+import { seededRandom } from "../../test/support/random.ts";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -16,16 +17,7 @@ export interface RepoShape {
 
 const WORDS = "agent memory block state value label human persona skill system tool note plan goal task fact summary context archive recall".split(" ");
 
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 function textFile(random: () => number, lines: number): string[] {
   return Array.from({ length: lines }, () => Array.from({ length: 8 }, () => WORDS[Math.floor(random() * WORDS.length)]).join(" "));

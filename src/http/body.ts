@@ -1,3 +1,5 @@
+import { concatBytes } from "../git/bytes.ts";
+
 /**
  * Request bodies of git clients: plain, gzip-compressed (`Content-Encoding: gzip`, which git sends
  * above 1 KiB) or chunked (above http.postBuffer). Every byte counted against a limit, after
@@ -40,16 +42,5 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     reader.releaseLock();
     if (total > limit) await stream.cancel().catch(() => undefined);
   }
-  return concatChunks(chunks, total);
-}
-
-function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  return concatBytes(chunks, total);
 }

@@ -10,6 +10,7 @@ import {
   zlibInflateInit,
 } from "pako";
 import { createHash } from "sha1-uint8array";
+import { concatBytes } from "../bytes.ts";
 import { CorruptDataError, LimitExceededError } from "../errors.ts";
 import type { Codec, InflateResult, Sha1Hasher } from "./codec.ts";
 
@@ -64,18 +65,8 @@ function inflate(input: Uint8Array, maxOutput: number): InflateResult {
   } finally {
     zlibInflateEnd(strm);
   }
-  const data = chunks.length === 1 ? chunks[0] : concat(chunks, produced);
+  const data = chunks.length === 1 ? chunks[0] : concatBytes(chunks, produced);
   return { data, bytesRead: strm.total_in };
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 class PortableSha1 implements Sha1Hasher {

@@ -3,6 +3,7 @@
  * pack-objects: count (what to send and what is stored), entry (reuse stored deltas, search
  * new ones), bytes (stream header, entries and trailer).
  */
+import { concatBytes } from "../../bytes.ts";
 import type { Codec } from "../../codec/codec.ts";
 import type { GitObject } from "../../object/object.ts";
 import { hashObject } from "../../object/object.ts";
@@ -91,11 +92,5 @@ export async function buildPack(
     chunks.push(chunk);
     length += chunk.length;
   }
-  const pack = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    pack.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return pack;
+  return concatBytes(chunks, length);
 }
