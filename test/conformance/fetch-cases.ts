@@ -272,6 +272,44 @@ export const FETCH_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "partial clones --filter=blob:limit=1k and --filter=tree:0",
+    async run(context) {
+      const { git } = context;
+      const large = `${"a large block\n".repeat(200)}`;
+      const { url, writer } = await agentWithFiles(context, { "large.md": large, "small.md": "small\n", "dir/nested.md": "nested\n" });
+      const largeBlob = await git.revParse(writer, "HEAD:large.md");
+      const missing = async (repo: string) =>
+        (await git.ok(["-C", repo, "rev-list", "--objects", "--all", "--missing=print"])).split("\n").flatMap((line) => (line.startsWith("?") ? [line.slice(1)] : []));
+
+      const limited = git.dir("blob-limit");
+      await git.ok(["clone", "-q", "--no-checkout", "--filter=blob:limit=1k", url, limited]);
+      expect(await missing(limited)).toEqual([largeBlob]);
+      await git.ok(["-C", limited, "checkout", "-q", "main", "--", "."]);
+      expect(readFileSync(join(limited, "large.md"), "utf8")).toBe(large);
+      await git.fsck(limited);
+
+      const treeless = git.dir("tree-0");
+      await git.ok(["clone", "-q", "--no-checkout", "--filter=tree:0", url, treeless]);
+      // Only commits came: the walk stops at the first missing object, the root tree.
+      expect(await missing(treeless)).toEqual([await git.revParse(writer, "HEAD^{tree}")]);
+      await git.ok(["-C", treeless, "checkout", "-q", "main", "--", "."]);
+      expect(readFileSync(join(treeless, "dir/nested.md"), "utf8")).toBe("nested\n");
+      await git.fsck(treeless);
+    },
+  },
+  {
+    name: "clone --mirror holds every ref",
+    async run(context) {
+      const { git } = context;
+      const seeded = await seedAgent(context);
+      const mirror = git.dir("mirror");
+      await git.ok(["clone", "-q", "--mirror", seeded.url, mirror]);
+      expect(await expectedRefs(git, mirror)).toEqual(await expectedRefs(git, seeded.source));
+      expect(await git.ok(["-C", mirror, "symbolic-ref", "HEAD"])).toBe("refs/heads/main");
+      await git.fsck(mirror);
+    },
+  },
+  {
     name: "a 5 MB blob round-trips",
     async run(context) {
       const { git } = context;

@@ -3,7 +3,7 @@
  * compiled binary), administered with its own commands, and the real git client driving it.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { GIT_ENV, tempDir } from "../support/git.ts";
 
@@ -70,39 +70,45 @@ export class StategitServer {
   private constructor(
     readonly variant: Variant,
     private readonly root: string,
+    private readonly flags: readonly string[],
     private readonly cleanup: () => void,
-    private readonly process: Bun.Subprocess,
-    private readonly logPath: string,
-    readonly origin: string,
+    private process: Bun.Subprocess,
+    private address: string,
     readonly key: string,
   ) {}
 
   static async start(options: ServerOptions): Promise<StategitServer> {
     if (options.variant === "binary") ensureBinary();
     const { path: root, cleanup } = tempDir("stategit-conformance-");
-    const data = dataArgs(root);
-    const admin = (args: string[]) => runAdmin(options.variant, root, [...args, ...data]);
-    await admin(["org", "create", "conformance"]);
-    const key = (await admin(["key", "create", "conformance"])).stdout.trim();
-    const logPath = join(root, "server.log");
-    const log = openSync(logPath, "w");
+    const admin = (args: string[]) => runAdmin(options.variant, root, [...args, ...dataArgs(root)]);
     const flags = options.allowForcePush ? ["--allow-force-push"] : [];
-    const proc = Bun.spawn([...stategitCommand(options.variant), "serve", "--listen", "127.0.0.1:0", ...data, ...flags], {
-      cwd: root,
-      stdin: "ignore",
-      stdout: log,
-      stderr: log,
-    });
-    closeSync(log);
     try {
-      const origin = await waitForListening(proc, logPath);
-      return new StategitServer(options.variant, root, cleanup, proc, logPath, origin, key);
+      await admin(["org", "create", "conformance"]);
+      const key = (await admin(["key", "create", "conformance"])).stdout.trim();
+      const { process, origin } = await launch(options.variant, root, flags);
+      return new StategitServer(options.variant, root, flags, cleanup, process, origin, key);
     } catch (error) {
-      proc.kill();
-      await proc.exited;
       cleanup();
       throw error;
     }
+  }
+
+  /** `http://127.0.0.1:PORT`; a restart changes the port. */
+  get origin(): string {
+    return this.address;
+  }
+
+  /**
+   * Stops the process with SIGTERM and starts a new one on the same storage and database;
+   * returns the old process's exit status.
+   */
+  async restart(): Promise<number | null> {
+    this.process.kill("SIGTERM");
+    const status = await this.process.exited;
+    const { process, origin } = await launch(this.variant, this.root, this.flags);
+    this.process = process;
+    this.address = origin;
+    return status;
   }
 
   /** Runs an administration command against this server's storage and database; throws on failure. */
@@ -134,13 +140,38 @@ export class StategitServer {
 
   /** The server's output so far: attached to failures. */
   log(): string {
-    return readFileSync(this.logPath, "utf8");
+    return readFileSync(logPathOf(this.root), "utf8");
   }
 
   async stop(): Promise<void> {
     this.process.kill();
     await this.process.exited;
     this.cleanup();
+  }
+}
+
+function logPathOf(root: string): string {
+  return join(root, "server.log");
+}
+
+/** Starts `stategit serve` on a free port; its output is appended to the root's server.log. */
+async function launch(variant: Variant, root: string, flags: readonly string[]): Promise<{ process: Bun.Subprocess; origin: string }> {
+  const logPath = logPathOf(root);
+  const log = openSync(logPath, "a");
+  const logStart = statSync(logPath).size;
+  const proc = Bun.spawn([...stategitCommand(variant), "serve", "--listen", "127.0.0.1:0", ...dataArgs(root), ...flags], {
+    cwd: root,
+    stdin: "ignore",
+    stdout: log,
+    stderr: log,
+  });
+  closeSync(log);
+  try {
+    return { process: proc, origin: await waitForListening(proc, logPath, logStart) };
+  } catch (error) {
+    proc.kill();
+    await proc.exited;
+    throw error;
   }
 }
 
@@ -155,10 +186,10 @@ async function runAdmin(variant: Variant, cwd: string, args: string[]): Promise<
 }
 
 /** Waits for the `HOST:PORT` the server prints once it listens, then for /healthz. */
-async function waitForListening(proc: Bun.Subprocess, logPath: string): Promise<string> {
+async function waitForListening(proc: Bun.Subprocess, logPath: string, logStart: number): Promise<string> {
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   for (;;) {
-    const log = readFileSync(logPath, "utf8");
+    const log = readFileSync(logPath).subarray(logStart).toString("utf8");
     // The last address with a real port: a server may echo its configured `:0` first.
     const address = [...log.matchAll(/\b(127\.0\.0\.1|localhost):(\d{1,5})\b/g)].filter((match) => match[2] !== "0").at(-1);
     if (address) {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { tempDir } from "../support/git.ts";
+import { seededRandom } from "../support/random.ts";
 import { expectedRefs, seedAgent, type Seeded } from "./fixtures.ts";
 import { CASE_TIMEOUT_MS, commitFiles, concatBytes, demultiplex, FLUSH, GitClient, packetText, parsePktLines, pktLine, StategitServer, type Packet } from "./harness.ts";
 
@@ -233,7 +234,7 @@ describe("receive-pack bodies crafted by hand", () => {
     const result = await push([`${oldTip} ${newTip} refs/heads/main`], "report-status side-band-64k agent=conformance", pack);
     expect(result.report[0]).toMatch(/^unpack /);
     expect(result.report[0]).not.toBe("unpack ok");
-    expect(result.report.slice(1)).toEqual([expect.stringMatching(/^ng refs\/heads\/main /)]);
+    expect(result.report.slice(1)).toEqual(["ng refs/heads/main unpacker error"]);
     await expectUnchanged();
   });
 
@@ -261,6 +262,18 @@ describe("receive-pack bodies crafted by hand", () => {
     await expectUnchanged();
   });
 
+  test("funny ref names are refused, refs unchanged", async () => {
+    const pack = await packOf(await newObjects());
+    const names = ["refs/heads/a..b", "refs/heads/x.lock", "refs/heads/sp ace", "refs/heads/ends/"];
+    const { report } = await push(
+      names.map((name) => `${ZERO_OID} ${newTip} ${name}`),
+      "report-status agent=conformance",
+      pack,
+    );
+    expect(report).toEqual(["unpack ok", ...names.map((name) => `ng ${name} funny refname`)]);
+    await expectUnchanged();
+  });
+
   test("the 0000 probe of a chunked push answers 200 with an empty body", async () => {
     const response = await fetch(`${server.plainUrl(seeded.agent)}/git-receive-pack`, {
       method: "POST",
@@ -269,5 +282,41 @@ describe("receive-pack bodies crafted by hand", () => {
     });
     expect(response.status).toBe(200);
     expect((await response.arrayBuffer()).byteLength).toBe(0);
+  });
+});
+
+describe("malformed request bodies", () => {
+  test("are answered without a server error, and the server stays up", async () => {
+    const { agent, source } = await seedAgent({ git, server });
+    const random = seededRandom(11);
+    const garbage = Uint8Array.from({ length: 300 }, () => Math.floor(random() * 256));
+    const text = (value: string) => new TextEncoder().encode(value);
+    const bodies: Array<{ body: Uint8Array; headers?: Record<string, string> }> = [
+      { body: garbage },
+      { body: text("00") },
+      { body: text("zzzz") },
+      { body: text("0010abc") },
+      { body: concatBytes([pktLine("want 0123"), FLUSH]) },
+      { body: concatBytes([pktLine(`want ${"f".repeat(40)}\n`), FLUSH, pktLine("done\n")]) },
+      { body: concatBytes([pktLine("command=nosuch\n"), FLUSH]), headers: { "Git-Protocol": "version=2" } },
+      { body: concatBytes([pktLine("command=fetch\n"), text("0001"), pktLine("deepen -1\n"), FLUSH]), headers: { "Git-Protocol": "version=2" } },
+      { body: garbage, headers: { "Content-Encoding": "gzip" } },
+    ];
+    for (const service of ["git-upload-pack", "git-receive-pack"]) {
+      for (const { body, headers } of bodies) {
+        const response = await fetch(`${server.plainUrl(agent)}/${service}`, {
+          method: "POST",
+          headers: { Authorization: basic(server.key), "Content-Type": `application/x-${service}-request`, ...headers },
+          body,
+        });
+        const answer = new Uint8Array(await response.arrayBuffer());
+        expect([200, 400]).toContain(response.status);
+        // A 200 is well-framed: pkt-lines (an ERR packet for upload-pack), or a report.
+        if (response.status === 200) expect(() => parsePktLines(answer)).not.toThrow();
+      }
+    }
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+    expect(server.log()).not.toContain("internal server error");
+    expect(await git.lsRemote(server.url(agent))).toEqual(await expectedRefs(git, source));
   });
 });

@@ -1,6 +1,6 @@
 /** Push cases: the real git client pushing to the real server; every result checked with a fresh clone. */
 import { advanceMain, agentWithFiles, checkedClone, cloneEmpty, expectedRefs, randomBytes, randomTextLines, seedAgent, seededClone, sourceRepository, standardHistory } from "./fixtures.ts";
-import { commitFiles, expect, sentHeaders, type ConformanceCase, type GitClient, type StategitServer } from "./harness.ts";
+import { commitFiles, expect, sentHeaders, type ConformanceCase, type GitClient, type StategitServer, type SuiteContext } from "./harness.ts";
 
 /** Replaces main's tip with a sibling commit: pushing it is not a fast-forward. */
 async function rewriteTip(git: GitClient, clone: string): Promise<string> {
@@ -25,6 +25,17 @@ async function expectForcePush(git: GitClient, server: StategitServer, allowed: 
     expect(push.stderr).toContain("[remote rejected] main -> main (non-fast-forward)");
     expect(await git.lsRemote(seeded.url)).toEqual(before);
   }
+  await checkedClone(git, seeded.url);
+}
+
+/** A push from a clone of a seeded agent that must fail with `message` and change nothing. */
+async function expectRefusedPush(context: SuiteContext, pushArgs: string[], message: string): Promise<void> {
+  const { git } = context;
+  const seeded = await seededClone(context);
+  const before = await git.lsRemote(seeded.url);
+  const push = await git.fails(["-C", seeded.clone, "push", "origin", ...pushArgs]);
+  expect(push.stderr).toContain(message);
+  expect(await git.lsRemote(seeded.url)).toEqual(before);
   await checkedClone(git, seeded.url);
 }
 
@@ -105,16 +116,16 @@ export const PUSH_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "deleting the default branch is refused",
+    run: (context) => expectRefusedPush(context, ["--delete", "main"], "[remote rejected] main (deletion of the current branch prohibited)"),
+  },
+  {
+    name: "a branch pointing to a tree is refused",
+    run: (context) => expectRefusedPush(context, ["HEAD^{tree}:refs/heads/tree"], "[remote rejected] HEAD^{tree} -> tree"),
+  },
+  {
     name: "deleting a missing ref fails and changes nothing",
-    async run(context) {
-      const { git } = context;
-      const seeded = await seededClone(context);
-      const before = await git.lsRemote(seeded.url);
-      const push = await git.fails(["-C", seeded.clone, "push", "origin", "--delete", "no-such-branch"]);
-      expect(push.stderr).toContain("remote ref does not exist");
-      expect(await git.lsRemote(seeded.url)).toEqual(before);
-      await checkedClone(git, seeded.url);
-    },
+    run: (context) => expectRefusedPush(context, ["--delete", "no-such-branch"], "remote ref does not exist"),
   },
   {
     name: "--atomic with one stale ref updates nothing",
@@ -232,6 +243,45 @@ export const PUSH_CASES: ConformanceCase[] = [
       }
       const check = await checkedClone(git, url);
       expect(await git.ok(["-C", check, "rev-list", "--count", "main"])).toBe("3");
+    },
+  },
+  {
+    name: "20 small pushes (packs pile up, compaction merges them), then clone and fetch",
+    async run(context) {
+      const { git } = context;
+      const seeded = await seededClone(context);
+      const stale = git.dir("stale");
+      await git.ok(["clone", "-q", seeded.url, stale]);
+      let tip = "";
+      for (let i = 0; i < 20; i++) {
+        tip = await commitFiles(git, seeded.clone, { [`pile/${i % 5}.md`]: `push ${i}\n` }, `push ${i}`);
+        await git.ok(["-C", seeded.clone, "push", "-q", "origin", "main"]);
+      }
+      const check = await checkedClone(git, seeded.url);
+      expect(await git.revParse(check, "main")).toBe(tip);
+      expect(await git.ok(["-C", check, "rev-list", "--count", "main"])).toBe("32");
+      await git.ok(["-C", stale, "pull", "-q", "--ff-only"]);
+      expect(await git.revParse(stale, "HEAD")).toBe(tip);
+      await git.fsck(stale);
+    },
+  },
+  {
+    name: "pushed state survives a restart (SIGTERM exits 0)",
+    binary: true,
+    async run(context) {
+      const { git, server } = context;
+      const seeded = await seededClone(context);
+      const tip = await commitFiles(git, seeded.clone, { "restart.md": "before the restart\n" }, "before restart");
+      await git.ok(["-C", seeded.clone, "push", "-q", "origin", "main"]);
+      const before = await git.lsRemote(seeded.url);
+      expect(await server.restart()).toBe(0);
+      const url = server.url(seeded.agent);
+      expect(await git.lsRemote(url)).toEqual(before);
+      expect(before.get("refs/heads/main")).toBe(tip);
+      const after = await commitFiles(git, seeded.clone, { "restart.md": "after the restart\n" }, "after restart");
+      await git.ok(["-C", seeded.clone, "push", "-q", url, "main"]);
+      const check = await checkedClone(git, url);
+      expect(await git.revParse(check, "main")).toBe(after);
     },
   },
   {
