@@ -58,6 +58,25 @@ export const FETCH_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "clone when HEAD's branch is unborn and another branch exists",
+    async run(context) {
+      const { git } = context;
+      const seeded = await seedAgent(context, historyStream({ ref: "refs/heads/feature", count: 3, startTime: HISTORY_START, label: "feature" }));
+      const clone = git.dir("clone");
+      const result = await git.run(["clone", seeded.url, clone]);
+      const oracle = git.dir("oracle");
+      const expected = await git.run(["clone", `file://${seeded.source}`, oracle]);
+      expect(result.exitCode).toBe(0);
+      const warning = "warning: remote HEAD refers to nonexistent ref, unable to checkout";
+      expect(expected.stderr).toContain(warning);
+      expect(result.stderr).toContain(warning);
+      const head = (repo: string) => git.ok(["-C", repo, "symbolic-ref", "HEAD"]);
+      expect(await head(clone)).toBe(await head(oracle));
+      expect(await git.revParse(clone, "refs/remotes/origin/feature")).toBe(await git.revParse(seeded.source, "feature"));
+      await git.fsck(clone);
+    },
+  },
+  {
     name: "full clone",
     binary: true,
     async run(context) {

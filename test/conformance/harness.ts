@@ -56,7 +56,8 @@ async function runProcess(command: string[], options: { cwd?: string; env?: Reco
 
 export interface ServerOptions {
   variant: Variant;
-  allowForcePush?: boolean;
+  /** More `stategit serve` flags, such as --allow-force-push. */
+  flags?: readonly string[];
 }
 
 /**
@@ -81,7 +82,7 @@ export class StategitServer {
     if (options.variant === "binary") ensureBinary();
     const { path: root, cleanup } = tempDir("stategit-conformance-");
     const admin = (args: string[]) => runAdmin(options.variant, root, [...args, ...dataArgs(root)]);
-    const flags = options.allowForcePush ? ["--allow-force-push"] : [];
+    const flags = options.flags ?? [];
     try {
       await admin(["org", "create", "conformance"]);
       const key = (await admin(["key", "create", "conformance"])).stdout.trim();
@@ -393,7 +394,7 @@ export function defineSuite(variant: Variant, cases: readonly ConformanceCase[],
       context = {
         server: started,
         git: new GitClient(protocol, scratch.path),
-        forcePushServer: () => (forcePush ??= StategitServer.start({ variant, allowForcePush: true })),
+        forcePushServer: () => (forcePush ??= StategitServer.start({ variant, flags: ["--allow-force-push"] })),
       };
     });
     afterAll(async () => {

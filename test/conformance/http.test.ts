@@ -175,6 +175,36 @@ describe("authentication and routing", () => {
   });
 });
 
+describe("operation", () => {
+  test("stategit agent list shows the agents pushed to", async () => {
+    const { agent } = await seedAgent({ git, server });
+    const listing = await server.admin(["agent", "list", server.org]);
+    expect(listing.stdout).toContain(agent);
+  });
+
+  test("--trust-org-header: X-Organization-Id stands for credentials, with a warning at start", async () => {
+    const trusting = await StategitServer.start({ variant: "sources", flags: ["--trust-org-header"] });
+    try {
+      expect(trusting.log()).toContain("warning");
+      const seeded = await seedAgent({ git, server: trusting });
+      const header = ["-c", `http.extraHeader=X-Organization-Id: ${trusting.org}`];
+      const clone = git.dir("trusted");
+      await git.ok([...header, "clone", "-q", trusting.plainUrl(seeded.agent), clone]);
+      expect(await git.revParse(clone, "HEAD")).toBe(await git.revParse(seeded.source, "main"));
+      await git.fsck(clone);
+      const unknownOrg = await fetch(`${trusting.plainUrl(seeded.agent)}/info/refs?service=git-upload-pack`, { headers: { "X-Organization-Id": "another-org" } });
+      expect(unknownOrg.status).toBe(200);
+      expect(parsePktLines(new Uint8Array(await unknownOrg.arrayBuffer())).map(packetText)[2]).toStartWith(`${ZERO_OID} capabilities^{}`);
+      const badKey = await fetch(`${trusting.plainUrl(seeded.agent)}/info/refs?service=git-upload-pack`, {
+        headers: { "X-Organization-Id": trusting.org, Authorization: basic("sg_0000000000000000_wrong") },
+      });
+      expect(badKey.status).toBe(401);
+    } finally {
+      await trusting.stop();
+    }
+  });
+});
+
 describe("receive-pack bodies crafted by hand", () => {
   let seeded: Seeded;
   /** A clone with one new commit on main (changing a blob, so its tree is new too). */

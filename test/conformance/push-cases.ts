@@ -226,11 +226,16 @@ export const PUSH_CASES: ConformanceCase[] = [
       let expectedParent = base;
       for (const round of [1, 2]) {
         const tips = await Promise.all(clones.map((clone, i) => commitFiles(git, clone, { [`racer-${i}.md`]: `racer ${i}, round ${round}\n` }, `racer ${i} round ${round}`)));
-        const pushes = await Promise.all(clones.map((clone) => git.run(["-C", clone, "push", "origin", "main"])));
+        // Three readers clone while the pushes race: each sees the old tip or the winner's, whole.
+        const [pushes, readers] = await Promise.all([
+          Promise.all(clones.map((clone) => git.run(["-C", clone, "push", "origin", "main"]))),
+          Promise.all([1, 2, 3].map(() => checkedClone(git, url))),
+        ]);
         const winners = pushes.flatMap((push, i) => (push.exitCode === 0 ? [i] : []));
         expect(winners.length).toBe(1);
         const tip = await remoteRef(git, url, "refs/heads/main");
         expect(tip).toBe(tips[winners[0]]);
+        for (const reader of readers) expect([expectedParent, tip]).toContain(await git.revParse(reader, "main"));
         expect(await git.revParse(clones[winners[0]], "HEAD~1")).toBe(expectedParent);
         expectedParent = tip!;
         // Everyone drops their own commit and takes the winner's: all push from the same old id again.
