@@ -334,6 +334,20 @@ export const ACCESS_CASES: ConformanceCase[] = [
     },
   },
   {
+    name: "agent ids with dots, underscores, dashes and 128 characters",
+    async run(context) {
+      const { git, server } = context;
+      for (const agent of [`a.b_c-D${git.protocol}`, `${git.protocol}`.repeat(128), `memory${git.protocol}.git`]) {
+        const url = server.url(agent);
+        const clone = await cloneEmpty(git, url);
+        const tip = await commitFiles(git, clone, { "id.md": `${agent}\n` }, agent);
+        await git.ok(["-C", clone, "push", "-q", "origin", "HEAD:refs/heads/main"]);
+        const check = await checkedClone(git, url);
+        expect(await git.revParse(check, "main")).toBe(tip);
+      }
+    },
+  },
+  {
     name: "a revoked key gets 401",
     async run(context) {
       const { git, server } = context;
