@@ -1,9 +1,11 @@
+import { concatBytes } from "../git/bytes.ts";
 import type { Codec } from "../git/codec/codec.ts";
 import { GitError } from "../git/errors.ts";
 import type { Oid } from "../git/oid.ts";
 import { writePack, type PackPhase, type PackWriteResult } from "../git/pack/output/index.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import { encodeSideBand, FLUSH_PKT, SIDE_BAND_DATA, SIDE_BAND_ERROR, SIDE_BAND_PROGRESS } from "../git/pktline/index.ts";
+import { rememberClonePack, type CachedPack } from "./clone-cache.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
 
 /** What to pack and how to send it. */
@@ -16,6 +18,10 @@ export interface PackPlan {
   progress: boolean;
   ofsDelta: boolean;
   thin: boolean;
+  /** A full clone's pack written before for the same tips: sent as it is. */
+  cached?: CachedPack;
+  /** A full clone's cache key: the pack written now is remembered under it. */
+  cloneKey?: string;
 }
 
 /** Progress titles as git's pack-objects prints them; the client shows them after "remote: ". */
@@ -66,6 +72,22 @@ function totalLine(result: PackWriteResult): string {
   return `Total ${result.objectCount} (delta ${deltas}), reused ${reused} (delta ${result.reusedDeltas}), pack-reused 0\n`;
 }
 
+/** Side-band frames are built a slice at a time, so a large cached pack still streams with backpressure. */
+const CACHED_SLICE_BYTES = 1024 * 1024;
+
+async function* streamCachedPack(plan: PackPlan, cached: CachedPack): AsyncGenerator<Uint8Array> {
+  const { objectCount, deltas } = cached;
+  if (plan.progress) {
+    const lines = `Enumerating objects: ${objectCount}, done.\nTotal ${objectCount} (delta ${deltas}), reused ${objectCount} (delta ${deltas}), pack-reused ${objectCount}\n`;
+    yield encodeSideBand(SIDE_BAND_PROGRESS, lines, plan.sideBand);
+  }
+  for (let offset = 0; offset < cached.bytes.length; offset += CACHED_SLICE_BYTES) {
+    const slice = cached.bytes.subarray(offset, offset + CACHED_SLICE_BYTES);
+    yield plan.sideBand > 0 ? encodeSideBand(SIDE_BAND_DATA, slice, plan.sideBand) : slice;
+  }
+  if (plan.sideBand > 0) yield FLUSH_PKT;
+}
+
 /**
  * The pack as the client receives it: multiplexed on side-band 1 with progress on band 2 and
  * a closing flush (gitprotocol-pack, "Packfile Data"), or bare. A failure while packing ends
@@ -73,6 +95,11 @@ function totalLine(result: PackWriteResult): string {
  * stream errors and the client sees a truncated pack.
  */
 export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array> {
+  if (plan.cached) {
+    yield* streamCachedPack(plan, plan.cached);
+    return;
+  }
+  const written: Uint8Array[] | undefined = plan.cloneKey === undefined ? undefined : [];
   const progress = new ProgressLines();
   const frame = (channel: 1 | 2 | 3, data: Uint8Array | string) => encodeSideBand(channel, data, plan.sideBand);
   const pendingProgress = function* () {
@@ -94,8 +121,13 @@ export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, 
       if (next.done) {
         progress.finish();
         progress.add(totalLine(next.value));
+        if (written && plan.cloneKey !== undefined) {
+          const { objectCount, reusedDeltas, freshDeltas } = next.value;
+          rememberClonePack(snapshot.objects, plan.cloneKey, { bytes: concatBytes(written), objectCount, deltas: reusedDeltas + freshDeltas });
+        }
         break;
       }
+      written?.push(next.value);
       yield* pendingProgress();
       yield plan.sideBand > 0 ? frame(SIDE_BAND_DATA, next.value) : next.value;
     }

@@ -74,6 +74,11 @@ function thinBases(reader: ObjectReader, edges: readonly Oid[], specs: readonly 
 }
 
 /** The objects to pack (git's rev-list --objects as pack-objects runs it) and the thin bases. */
+/** The objects refs/tags/* point at: what include-tag may add to a pack. */
+export function tagTips(snapshot: RepositorySnapshot): Oid[] {
+  return [...snapshot.refs].filter(([name]) => name.startsWith("refs/tags/")).map(([, oid]) => oid);
+}
+
 export function selectObjects(
   snapshot: RepositorySnapshot,
   fetch: ResolvedFetch,
@@ -91,7 +96,7 @@ export function selectObjects(
     // pack-objects walks with --objects-edge-aggressive for a thin pack to a shallow client.
     aggressiveEdges: request.thinPack && shallow.boundary.length > 0,
     onEdge: request.thinPack ? (commit) => edges.push(commit) : undefined,
-    includeTags: request.includeTag ? [...snapshot.refs].filter(([name]) => name.startsWith("refs/tags/")).map(([, oid]) => oid) : undefined,
+    includeTags: request.includeTag ? tagTips(snapshot) : undefined,
   });
   return { specs, thinBases: request.thinPack ? thinBases(snapshot.objects, edges, specs) : [] };
 }

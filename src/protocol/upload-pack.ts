@@ -7,9 +7,10 @@ import { ProtocolError } from "./errors.ts";
 import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest, type V0FetchRequest } from "./fetch-request.ts";
 import { lsRefs } from "./ls-refs.ts";
 import { HaveResult, HaveSet } from "./negotiation.ts";
+import { cachedClonePack, clonePackKey } from "./clone-cache.ts";
 import { streamPack, type PackPlan } from "./pack-stream.ts";
 import { refTips, unreachableFrom } from "./reachability.ts";
-import { selectObjects, shallowUpdate, type ResolvedFetch } from "./selection.ts";
+import { selectObjects, shallowUpdate, tagTips, type ResolvedFetch } from "./selection.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
 import { parseV2Request } from "./v2-request.ts";
 import type { ProtocolVersion } from "./version.ts";
@@ -101,13 +102,18 @@ function writeShallowLines(out: PktLineBuilder, shallow: ShallowUpdate): void {
 
 function packPlan(snapshot: RepositorySnapshot, fetch: ResolvedFetch, shallow: ShallowUpdate, common: readonly Oid[]): PackPlan {
   const { request } = fetch;
-  return {
-    ...selectObjects(snapshot, fetch, shallow, common),
+  const framing = {
     sideBand: request.sideBand,
     progress: request.sideBand > 0 && !request.noProgress,
     ofsDelta: request.ofsDelta,
     thin: request.thinPack,
   };
+  const fullClone = common.length === 0 && fetch.shallows.length === 0 && !isDeepening(fetch) && request.filter === undefined;
+  if (!fullClone) return { ...selectObjects(snapshot, fetch, shallow, common), ...framing };
+  const cloneKey = clonePackKey(fetch.wants, request.includeTag ? tagTips(snapshot) : [], request.ofsDelta);
+  const cached = cachedClonePack(snapshot.objects, cloneKey);
+  if (cached) return { specs: [], thinBases: [], cached, ...framing };
+  return { ...selectObjects(snapshot, fetch, shallow, common), cloneKey, ...framing };
 }
 
 /**
