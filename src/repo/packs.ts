@@ -1,3 +1,4 @@
+import { concatBytes } from "../git/bytes.ts";
 import type { Codec } from "../git/codec/codec.ts";
 import { CorruptDataError } from "../git/errors.ts";
 import { decodePackIndex, encodePackIndex, type PackIndexEntry } from "../git/idxfile/index.ts";
@@ -70,13 +71,7 @@ async function indexWrittenPack(stream: ReturnType<typeof writePack>, codec: Cod
   let step = await stream.next();
   for (; !step.done; step = await stream.next()) chunks.push(step.value);
   const { entries, checksum, byteLength } = step.value;
-  const pack = new Uint8Array(byteLength);
-  let offset = 0;
-  for (const chunk of chunks) {
-    pack.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return preparePack(pack, entries ?? [], checksum, codec, cache);
+  return preparePack(concatBytes(chunks, byteLength), entries ?? [], checksum, codec, cache);
 }
 
 /**

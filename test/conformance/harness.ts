@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { concatBytes } from "../../src/git/bytes.ts";
 import { GIT_ENV, tempDir } from "../support/git.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -461,15 +462,7 @@ export function pktLine(payload: string | Uint8Array): Uint8Array {
 
 export const FLUSH = new TextEncoder().encode("0000");
 
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+export { concatBytes };
 
 /** Demultiplexes a side-band-64k stream (up to its flush) into its three bands. */
 export function demultiplex(packets: readonly Packet[]): { data: Uint8Array; progress: string; error: string } {

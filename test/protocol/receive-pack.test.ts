@@ -1,3 +1,4 @@
+import { concatBytes } from "../../src/git/bytes.ts";
 import { describe, expect, test } from "bun:test";
 import { GitError, LimitExceededError } from "../../src/git/errors.ts";
 import { ZERO_OID } from "../../src/git/oid.ts";
@@ -18,14 +19,7 @@ const B = "b".repeat(40);
 const PACK = new TextEncoder().encode("PACK-bytes-as-they-come");
 
 function concat(...parts: Array<Uint8Array | string>): Uint8Array {
-  const bytes = parts.map((part) => (typeof part === "string" ? new TextEncoder().encode(part) : part));
-  const out = new Uint8Array(bytes.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of bytes) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts.map((part) => (typeof part === "string" ? new TextEncoder().encode(part) : part)));
 }
 
 const line = (text: string) => encodePktLine(text);

@@ -1,4 +1,5 @@
 /** Byte-level helpers shared by the object parsers. Internal to src/git/object. */
+import { concatBytes } from "../bytes.ts";
 import { CorruptDataError } from "../errors.ts";
 import type { Oid } from "../oid.ts";
 
@@ -75,12 +76,6 @@ export class ByteBuilder {
   }
 
   build(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return concatBytes(this.chunks, this.length);
   }
 }

@@ -1,3 +1,4 @@
+import { concatBytes } from "../bytes.ts";
 import { CorruptDataError, LimitExceededError } from "../errors.ts";
 
 /**
@@ -173,12 +174,6 @@ export class PktLineBuilder {
   }
 
   toBytes(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const part of this.parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return concatBytes(this.parts, this.length);
   }
 }

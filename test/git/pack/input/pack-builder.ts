@@ -1,4 +1,5 @@
 /** Hand-made packs and deltas for the hostile and structural tests. */
+import { concatBytes as concat } from "../../../../src/git/bytes.ts";
 import { expect } from "bun:test";
 import type { GitError } from "../../../../src/git/errors.ts";
 import type { Codec } from "../../../../src/git/codec/codec.ts";
@@ -15,15 +16,6 @@ export interface BuiltPack {
   offsets: number[];
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** A version 2 pack of `entries` (OFS_DELTA bases named by entry number); `objectCount` may lie. */
 export function buildPack(codec: Codec, entries: EntrySpec[], options: { objectCount?: number } = {}): BuiltPack {
