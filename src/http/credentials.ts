@@ -10,12 +10,8 @@ export function apiKeyFromAuthorization(header: string | null | undefined): stri
   const value = header.slice(space + 1).trim();
   if (scheme === "bearer") return value || undefined;
   if (scheme !== "basic") return undefined;
-  let decoded: string;
-  try {
-    decoded = Buffer.from(value, "base64").toString("utf8");
-  } catch {
-    return undefined;
-  }
+  // Buffer's base64 decoder skips what is not base64 rather than throwing.
+  const decoded = Buffer.from(value, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;
   return decoded.slice(colon + 1) || undefined;

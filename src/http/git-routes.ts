@@ -75,7 +75,7 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
         const headers = { "Content-Type": resultContentType(service), ...NO_CACHE };
         try {
           const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"));
-          return c.body(answer as ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
+          return c.body(answer as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
         } catch (error) {
           if (error instanceof GitError) return text(c, 400, error.message);
           throw error;
@@ -89,7 +89,6 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
       const snapshot = await repositories.snapshot(org, agent);
       return uploadPack(snapshot, body, { protocolVersion: parseProtocolVersion(protocolHeader) });
     }
-    const answer = await handleReceivePack(body, (request) => repositories.push(org, agent, request));
-    return new Blob([answer as Uint8Array<ArrayBuffer>]).stream();
+    return handleReceivePack(body, (request) => repositories.push(org, agent, request));
   }
 }

@@ -211,26 +211,27 @@ function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion
   return respondV2Fetch(snapshot, request.args);
 }
 
-async function* responseChunks(snapshot: RepositorySnapshot, body: Uint8Array, options: UploadPackOptions): AsyncGenerator<Uint8Array> {
+async function* responseChunks(snapshot: RepositorySnapshot, head: Uint8Array, pack: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array> {
+  if (head.length > 0) yield head;
+  yield* streamPack(snapshot, pack, codec);
+}
+
+/**
+ * Answers one `POST …/git-upload-pack` body (v0/v1, or one v2 command). An answer without a
+ * pack (ls-refs, a negotiation round) is plain bytes; one with a pack is a stream, the pack
+ * produced while it is sent. A refused request (malformed lines, a want that is not ours, a
+ * bad filter) is answered with an `ERR` packet, never an exception.
+ */
+export function uploadPack(snapshot: RepositorySnapshot, body: Uint8Array, options: UploadPackOptions): Uint8Array | ReadableStream<Uint8Array> {
   let response: UploadPackResponse;
   try {
     response = respond(snapshot, body, options.protocolVersion);
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
-    yield errorPacket(error.message);
-    return;
+    return errorPacket(error.message);
   }
-  if (response.head.length > 0) yield response.head;
-  if (response.pack) yield* streamPack(snapshot, response.pack, options.codec);
-}
-
-/**
- * Answers one `POST …/git-upload-pack` body (v0/v1, or one v2 command). The answer is a
- * stream: the pack is produced while it is sent. A refused request (malformed lines, a want
- * that is not ours, a bad filter) is answered with an `ERR` packet, never an exception.
- */
-export function uploadPack(snapshot: RepositorySnapshot, body: Uint8Array, options: UploadPackOptions): ReadableStream<Uint8Array> {
-  const chunks = responseChunks(snapshot, body, options);
+  if (!response.pack) return response.head;
+  const chunks = responseChunks(snapshot, response.head, response.pack, options.codec);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await chunks.next();

@@ -16,8 +16,8 @@ export interface DemuxedResponse {
 
 const decoder = new TextDecoder();
 
-export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+export async function readAll(answer: ReadableStream<Uint8Array> | Uint8Array): Promise<Uint8Array> {
+  return answer instanceof Uint8Array ? answer : new Uint8Array(await new Response(answer).arrayBuffer());
 }
 
 /**
