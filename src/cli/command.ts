@@ -1,4 +1,5 @@
 import { GitError } from "../git/errors.ts";
+import { StorageError } from "../storage/blob-store.ts";
 
 /** Bad usage or configuration: the program exits with status 2 and this one-line reason. */
 export class UsageError extends Error {
@@ -10,7 +11,7 @@ export function usage<T>(check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof GitError) throw new UsageError(error.message);
+    if (error instanceof GitError || error instanceof StorageError) throw new UsageError(error.message);
     throw error;
   }
 }

@@ -1,4 +1,5 @@
-import { DEFAULT_PACK_LIMITS, type PackLimits } from "../git/pack/types.ts";
+import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
+import type { ServeConfig } from "../http/server.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
 import { parseStoreUrl, STORE_URL_FORMS } from "../storage/open.ts";
 import { usage, UsageError, type OptionSpec, type Options } from "./command.ts";
@@ -37,22 +38,6 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: "max-objects", env: "STATEGIT_MAX_OBJECTS", value: "N", default: String(DEFAULT_PACK_LIMITS.maxObjectCount), description: "most objects in a pushed pack" },
   { name: "max-delta-depth", env: "STATEGIT_MAX_DELTA_DEPTH", value: "N", default: String(DEFAULT_PACK_LIMITS.maxDeltaDepth), description: "longest delta chain in a pushed pack" },
 ];
-
-export interface ServeLimits extends PackLimits {
-  maxBodyBytes: number;
-}
-
-/** What `stategit serve` hands to startServer (src/http/server.ts), validated. */
-export interface ServeConfig {
-  listen: { hostname: string; port: number };
-  /** A URL parseStoreUrl accepts. */
-  storageUrl: string;
-  /** A URL parseDatabaseUrl accepts. */
-  databaseUrl: string;
-  trustOrgHeader: boolean;
-  allowForcePush: boolean;
-  limits: ServeLimits;
-}
 
 /** The data options, validated (a malformed URL is a UsageError). */
 export function dataConfig(options: Options): { storageUrl: string; databaseUrl: string } {

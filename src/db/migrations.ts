@@ -47,6 +47,31 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "repository manifests in the database",
+    // Refs and packs are JSON text: read and written whole with the row, never queried inside.
+    statements: ({ timestamp }) => [
+      `CREATE TABLE manifests (
+        org TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        head TEXT NOT NULL,
+        refs TEXT NOT NULL,
+        packs TEXT NOT NULL,
+        updated_at ${timestamp} NOT NULL,
+        PRIMARY KEY (org, repo)
+      )`,
+      `CREATE TABLE manifest_commits (
+        org TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        write_id TEXT NOT NULL,
+        committed_at ${timestamp} NOT NULL,
+        PRIMARY KEY (org, repo, generation)
+      )`,
+    ],
+  },
 ];
 
 /** Any fixed number: a PostgreSQL advisory lock that serialises servers migrating at once. */

@@ -1,9 +1,26 @@
-import type { ServeConfig } from "../cli/config.ts";
+import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
+import { ManifestStore } from "../db/manifests.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { Repositories } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
 import { createApp } from "./app.ts";
+
+export interface ServeLimits extends PackLimits {
+  maxBodyBytes: number;
+}
+
+/** What `stategit serve` hands to startServer, validated. */
+export interface ServeConfig {
+  listen: { hostname: string; port: number };
+  /** A URL parseStoreUrl accepts. */
+  storageUrl: string;
+  /** A URL parseDatabaseUrl accepts. */
+  databaseUrl: string;
+  trustOrgHeader: boolean;
+  allowForcePush: boolean;
+  limits: ServeLimits;
+}
 
 export interface RunningServer {
   url: string;
@@ -21,7 +38,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const db = await openDatabase(config.databaseUrl);
   const accounts = new Accounts(db);
   const store = openStore(config.storageUrl);
-  const repositories = new Repositories(store, {
+  const repositories = new Repositories(store, new ManifestStore(db), {
     // The agent registry (`stategit agent list`) learns of an agent with its first committed write.
     onCommit: async ({ org, agent }) => {
       await accounts.registerAgent(org, agent);

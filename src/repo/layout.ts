@@ -1,13 +1,12 @@
 import { checkName } from "../names.ts";
 
 /**
- * Where a repository's blobs live (DESIGN.md, "Storage layout"): `{org}/{agent}/manifest.json`
- * and `{org}/{agent}/packs/pack-{checksum}.pack|.idx`.
+ * Where a repository's blobs live (DESIGN.md, "Where things live"):
+ * `{org}/{agent}/packs/pack-{checksum}.pack|.idx`.
  */
 export interface RepositoryKeys {
   /** `org/agent`: the repository's identity, also its cache key. */
   readonly id: string;
-  readonly manifest: string;
   /** The prefix every pack and index key starts with, for listing. */
   readonly packsPrefix: string;
 }
@@ -17,7 +16,7 @@ export type PackFileExtension = ".pack" | ".idx";
 /** The keys of `{org}/{agent}`; both names are checked (InvalidNameError) so keys stay one segment each. */
 export function repositoryKeys(org: string, agent: string): RepositoryKeys {
   const id = `${checkName("organisation", org)}/${checkName("agent id", agent)}`;
-  return { id, manifest: `${id}/manifest.json`, packsPrefix: `${id}/packs/` };
+  return { id, packsPrefix: `${id}/packs/` };
 }
 
 export function packFileKey(keys: RepositoryKeys, packName: string, extension: PackFileExtension): string {

@@ -1,3 +1,4 @@
+import { packName } from "../db/manifests.ts";
 import { concatBytes } from "../git/bytes.ts";
 import type { Codec } from "../git/codec/codec.ts";
 import { CorruptDataError } from "../git/errors.ts";
@@ -11,7 +12,6 @@ import { PackFile } from "../git/pack/packfile.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { packFileKey, type RepositoryKeys } from "./layout.ts";
-import { packName } from "./manifest.ts";
 
 /** A pack in memory with its index: readable through `file`, and storable as it is. */
 export interface LoadedPack {
@@ -47,7 +47,7 @@ function openPack(name: string, pack: Uint8Array, index: Uint8Array, codec: Code
 export async function readPack(store: BlobStore, keys: RepositoryKeys, name: string, codec: Codec, cache: ObjectCache): Promise<LoadedPack> {
   const [pack, index] = await Promise.all([store.get(packFileKey(keys, name, ".pack")), store.get(packFileKey(keys, name, ".idx"))]);
   if (!pack || !index) throw new MissingPackError(name);
-  return openPack(name, pack.data, index.data, codec, cache);
+  return openPack(name, pack, index, codec, cache);
 }
 
 /** A complete pack with its entries (from indexPack or the pack writer), ready to store and read. */

@@ -4,9 +4,10 @@ import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID } from "../git/oid.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
+import { EMPTY_MANIFEST, type Manifest, type ManifestStore } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
-import { EMPTY_MANIFEST, parseManifest, serializeManifest, type Manifest } from "./manifest.ts";
+import { legacyManifestKey, parseLegacyManifest } from "./legacy-manifest.ts";
 import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects, storePack, type LoadedPack } from "./packs.ts";
 import { judgeUpdates, Reason, receivePack, UnpackError, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
 import type { Snapshot } from "./snapshot.ts";
@@ -87,7 +88,7 @@ const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 const DEFAULT_OBJECT_CACHE_BYTES = 8 * 1024 * 1024;
 /** What a cached repository costs beyond its packs (maps, manifest, snapshot). */
 const ENTRY_OVERHEAD_BYTES = 4096;
-/** Compare-and-swap attempts of one write before its updates are refused as contended. */
+/** Commit attempts of one write before its updates are refused as contended. */
 const MAX_WRITE_ATTEMPTS = 5;
 const CONTENDED = "failed to lock";
 
@@ -107,12 +108,6 @@ interface TransactionOutcome<T> {
   messages: string[];
 }
 
-/** Generations are decimal integers that grow with every write of a key (BlobStore). */
-function isNewer(candidate: string | undefined, current: string | undefined): boolean {
-  if (candidate === undefined) return false;
-  return current === undefined || BigInt(candidate) > BigInt(current);
-}
-
 function applyChange(manifest: Manifest, change: ManifestChange): Manifest {
   const refs = new Map(manifest.refs);
   for (const { ref, newOid } of change.updates) {
@@ -121,7 +116,7 @@ function applyChange(manifest: Manifest, change: ManifestChange): Manifest {
   }
   const packs = manifest.packs.filter((name) => !change.removePacks?.has(name));
   if (change.addPack && !packs.includes(change.addPack.name)) packs.push(change.addPack.name);
-  return { version: 1, generation: manifest.generation + 1, head: manifest.head, refs, packs };
+  return { generation: manifest.generation + 1, head: manifest.head, refs, packs };
 }
 
 function errorMessage(error: unknown): string {
@@ -134,7 +129,9 @@ class CachedRepository {
   readonly loadingPacks = new Map<string, Promise<LoadedPack>>();
   latest?: Snapshot;
   /** The load in flight, shared by every request that saw the same manifest generation. */
-  loading?: { generation: string | undefined; promise: Promise<Snapshot> };
+  loading?: { generation: number; promise: Promise<Snapshot> };
+  /** Set once the store was found to hold no manifest.json of an older version for this repository. */
+  noLegacyManifest = false;
   packBytes = 0;
 
   constructor(
@@ -150,10 +147,10 @@ class CachedRepository {
 }
 
 /**
- * The repositories of a blob store, cached in memory (DESIGN.md, "Storage layout", "The push
- * transaction"). Packs never change, so a cached repository is checked for freshness with one
- * `generation()` call on its manifest per request; only new packs are ever read. Repositories
- * are evicted least recently used first, within `cacheBytes`.
+ * The repositories of a blob store and a manifest table, cached in memory (DESIGN.md, "Where
+ * things live", "The push transaction"). Packs never change, so a cached repository is checked
+ * for freshness with one read of its manifest row's generation per request; only new packs are
+ * ever read. Repositories are evicted least recently used first, within `cacheBytes`.
  */
 export class Repositories {
   private readonly codec: Codec;
@@ -166,6 +163,7 @@ export class Repositories {
 
   constructor(
     private readonly store: BlobStore,
+    private readonly manifests: ManifestStore,
     private readonly options: RepositoriesOptions = {},
   ) {
     this.codec = options.codec ?? defaultCodec;
@@ -177,8 +175,9 @@ export class Repositories {
   /** The current snapshot of `{org}/{agent}`; a never-written repository is empty (HEAD → refs/heads/main). */
   async snapshot(org: string, agent: string): Promise<Snapshot> {
     const entry = this.entry(repositoryKeys(org, agent), org, agent);
-    const generation = await this.store.generation(entry.keys.manifest);
-    if (entry.latest && !isNewer(generation, entry.latest.storeGeneration)) return entry.latest;
+    const generation = (await this.manifests.generation(org, agent)) ?? (await this.adoptLegacyManifest(entry));
+    if (entry.latest && entry.latest.manifest.generation >= generation) return entry.latest;
+    if (generation === 0) return this.install(entry, EMPTY_MANIFEST, []);
     if (entry.loading && entry.loading.generation === generation) return entry.loading.promise;
     const promise = this.load(entry);
     entry.loading = { generation, promise };
@@ -268,11 +267,10 @@ export class Repositories {
 
   private async load(entry: CachedRepository): Promise<Snapshot> {
     for (let attempt = 1; ; attempt++) {
-      const blob = await this.store.get(entry.keys.manifest);
-      const manifest = blob ? parseManifest(blob.data) : EMPTY_MANIFEST;
+      const manifest = (await this.manifests.read(entry.org, entry.agent)) ?? EMPTY_MANIFEST;
       try {
         const packs = await Promise.all(manifest.packs.map((name) => this.loadPack(entry, name)));
-        return this.install(entry, manifest, blob?.generation, packs);
+        return this.install(entry, manifest, packs);
       } catch (error) {
         // A compaction may have deleted a pack this manifest named after it was read: read the manifest once more.
         if (!(error instanceof MissingPackError) || attempt === 2) throw error;
@@ -297,7 +295,7 @@ export class Repositories {
    * Makes `manifest` the entry's latest snapshot unless a newer one is installed already
    * (a slow load finishing late); the snapshot returned is `manifest`'s either way.
    */
-  private install(entry: CachedRepository, manifest: Manifest, storeGeneration: string | undefined, packs: readonly LoadedPack[]): Snapshot {
+  private install(entry: CachedRepository, manifest: Manifest, packs: readonly LoadedPack[]): Snapshot {
     const snapshot: Snapshot = {
       org: entry.org,
       agent: entry.agent,
@@ -305,9 +303,8 @@ export class Repositories {
       refs: manifest.refs,
       objects: entry.objects,
       manifest,
-      storeGeneration,
     };
-    if (entry.latest && !isNewer(storeGeneration, entry.latest.storeGeneration)) return snapshot;
+    if (entry.latest && entry.latest.manifest.generation >= manifest.generation) return snapshot;
     for (const pack of packs) {
       if (entry.packs.has(pack.name)) continue;
       entry.packs.set(pack.name, pack);
@@ -338,8 +335,8 @@ export class Repositories {
   }
 
   /**
-   * The write loop: plan against a snapshot, store the plan's pack (create-only), swap the
-   * manifest; on a lost swap, plan again on the new snapshot, up to MAX_WRITE_ATTEMPTS times.
+   * The write loop: plan against a snapshot, store the plan's pack (create-only), commit the
+   * manifest row; on a lost race, plan again on the new snapshot, up to MAX_WRITE_ATTEMPTS times.
    * `initial` saves a freshness check when the caller has just taken a snapshot.
    */
   private async transact<T>(
@@ -360,9 +357,8 @@ export class Repositories {
         stored.add(change.addPack.name);
       }
       const manifest = applyChange(snapshot.manifest, change);
-      const generation = await this.store.compareAndSwap(keys.manifest, serializeManifest(manifest), snapshot.storeGeneration ?? null);
-      if (generation !== undefined) {
-        const committed = await this.installCommitted(keys, snapshot, manifest, generation, change.addPack);
+      if (await this.manifests.commit(org, agent, manifest)) {
+        const committed = await this.installCommitted(keys, snapshot, manifest, change.addPack);
         const messages = change.updates.length > 0 ? await this.notify({ org, agent, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
         this.compactInBackground(org, agent, manifest);
         return { result, committed, contended: false, messages };
@@ -372,10 +368,27 @@ export class Repositories {
     }
   }
 
-  private async installCommitted(keys: RepositoryKeys, before: Snapshot, manifest: Manifest, generation: string, added?: LoadedPack): Promise<Snapshot> {
+  private async installCommitted(keys: RepositoryKeys, before: Snapshot, manifest: Manifest, added?: LoadedPack): Promise<Snapshot> {
     const entry = this.entry(keys, before.org, before.agent);
     const packs = await Promise.all(manifest.packs.map((name) => (name === added?.name ? added : this.loadPack(entry, name))));
-    return this.install(entry, manifest, generation, packs);
+    return this.install(entry, manifest, packs);
+  }
+
+  /**
+   * A repository without a manifest row may have been written by a version that kept its
+   * manifest in the store: adopt it into a row, once (the insert does nothing when another
+   * request or instance adopted it first). Returns the row's generation, 0 when there is none.
+   */
+  private async adoptLegacyManifest(entry: CachedRepository): Promise<number> {
+    if (entry.noLegacyManifest) return 0;
+    const legacy = await this.store.get(legacyManifestKey(entry.keys.id));
+    if (!legacy) {
+      entry.noLegacyManifest = true;
+      return 0;
+    }
+    const manifest = parseLegacyManifest(legacy);
+    await this.manifests.insertIfAbsent(entry.org, entry.agent, { ...manifest, generation: Math.max(1, manifest.generation) });
+    return (await this.manifests.generation(entry.org, entry.agent)) ?? 0;
   }
 
   private async notify(event: CommitEvent): Promise<string[]> {

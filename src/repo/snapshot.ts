@@ -1,6 +1,6 @@
 import type { ObjectDatabase } from "../git/odb/index.ts";
 import type { Oid } from "../git/oid.ts";
-import type { Manifest } from "./manifest.ts";
+import type { Manifest } from "../db/manifests.ts";
 
 /**
  * One consistent view of a repository (the protocol's RepositorySnapshot): the refs of one
@@ -15,6 +15,4 @@ export interface Snapshot {
   readonly refs: ReadonlyMap<string, Oid>;
   readonly objects: ObjectDatabase;
   readonly manifest: Manifest;
-  /** The store's generation of manifest.json read; undefined for a never-written repository. */
-  readonly storeGeneration: string | undefined;
 }

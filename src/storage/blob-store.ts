@@ -1,49 +1,50 @@
-import { GitError } from "../git/errors.ts";
-
 /**
- * A flat namespace of immutable-or-compare-and-swapped blobs: the storage under every repository
- * (DESIGN.md, "Storage layout"). Packs are written with `createOnly`; the manifest, the commit
- * point, with `compareAndSwap`.
+ * A flat namespace of immutable blobs: the pack and index files under every repository
+ * (DESIGN.md, "Where things live"). Blobs are only ever created (never replaced) and deleted;
+ * the commit point of a write is a database row, not a blob, so no store needs a
+ * compare-and-swap, and GCS's one-write-per-second-per-name limit never applies.
  *
- * Keys are relative paths of `/`-separated segments, e.g. `org/agent/manifest.json`; see checkKey.
- *
- * Generations are decimal integers that increase with every write of a key (GCS object
- * generations have the same property), so they can both detect a concurrent change and order
- * two versions of one key. Returned data must be treated as read-only.
+ * Keys are relative paths of `/`-separated segments, e.g. `org/agent/packs/pack-{sha}.pack`; see
+ * checkKey. Returned data must be treated as read-only.
  */
 export interface BlobStore {
-  get(key: string): Promise<StoredBlob | undefined>;
-  /** The current generation, from metadata only (a stat): the cheap freshness check. */
-  generation(key: string): Promise<string | undefined>;
+  /** The blob's bytes, or undefined when the key does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
   /** Writes `data` unless the key exists; false when it does (its content is left as it was). */
   createOnly(key: string, data: Uint8Array): Promise<boolean>;
-  /**
-   * Replaces the blob if its generation is still `expected` (`null`: the key must not exist).
-   * Returns the new generation, or undefined when the current generation differs.
-   */
-  compareAndSwap(key: string, data: Uint8Array, expected: string | null): Promise<string | undefined>;
   /** Removes the key; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Every key that starts with `prefix` (a plain string prefix, as in GCS), sorted. */
   list(prefix: string): Promise<ListedBlob[]>;
-}
-
-export interface StoredBlob {
-  data: Uint8Array;
-  generation: string;
+  /** Resolves when the store answers (the readiness check); throws StorageError otherwise. */
+  ping(): Promise<void>;
 }
 
 export interface ListedBlob {
   key: string;
+  /** When the blob was written: compaction deletes unnamed blobs only past a grace period. */
   updated: Date;
+  size: number;
 }
 
-/** Storage failures and misuse: codes `storage.key`, `storage.url`, `storage.lock`, `storage.clock`. */
-export class StorageError extends GitError {}
+/**
+ * Storage failures and misuse, by code: `storage.key` (not a valid key), `storage.url` (not a
+ * storage URL), `storage.unavailable` (the store did not answer in time, after retries),
+ * `storage.denied` (credentials refused).
+ */
+export class StorageError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StorageError";
+  }
+}
 
 const MAX_KEY_LENGTH = 1024;
 // Segments starting with "." are refused: that rules out "." and ".." and reserves hidden names
-// (the file store keeps its temporary files and locks under ".stategit/").
+// (the file store keeps its temporary files under ".stategit/").
 const SEGMENT = /^[^.\x00-\x1f\x7f\\/][^\x00-\x1f\x7f\\/]*$/;
 
 /** Returns `key` when it is a valid relative key; throws StorageError("storage.key") otherwise. */
@@ -60,28 +61,7 @@ export function checkPrefix(prefix: string): string {
   return prefix;
 }
 
-/**
- * Issues generations: the write time in microseconds, but always above both the previous
- * generation of the key and anything this clock issued before, so a key's generations strictly
- * increase even when writes share a microsecond or the clock steps back.
- */
-export class GenerationClock {
-  private lastIssued = 0;
-
-  next(previous?: string): string {
-    const now = Math.floor((performance.timeOrigin + performance.now()) * 1000);
-    const floor = previous === undefined ? 0 : Number(previous) + 1;
-    this.lastIssued = Math.max(now, floor, this.lastIssued + 1);
-    return String(this.lastIssued);
-  }
-}
-
 /** Listings are sorted by key (code-unit order, as GCS lists). */
 export function sortByKey(blobs: ListedBlob[]): ListedBlob[] {
   return blobs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/** The wall-clock time a generation issued by GenerationClock stands for. */
-export function generationTime(generation: string): Date {
-  return new Date(Number(generation) / 1000);
 }

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError, type Command } from "../../src/cli/command.ts";
 import { COMMANDS } from "../../src/cli/commands/index.ts";
-import { parseListen, serveConfig, type ServeConfig } from "../../src/cli/config.ts";
+import { parseListen, serveConfig } from "../../src/cli/config.ts";
+import type { ServeConfig } from "../../src/http/server.ts";
 import { parseInvocation, runCli } from "../../src/cli/main.ts";
 import { DEFAULT_PACK_LIMITS } from "../../src/git/pack/types.ts";
 

@@ -89,9 +89,13 @@ for (const runner of RUNNERS) {
       expect(readdirSync(dir)).toEqual(["thin.pack"]);
     });
 
+    // The fixture's commits carry the time they were made, so which stream the flipped byte lands
+    // in, and how zlib notices, varies between runs.
+    const FLIPPED_BYTE_ERROR = /flipped\.pack: object at offset \d+(: corrupt zlib stream| inflates to \d+ bytes, its header declares \d+)/;
+
     test("index-pack refuses a corrupt or truncated pack and writes nothing", () => {
       const dir = directoryWith({ "flipped.pack": withByteFlipped(fixture.pack, fixture.pack.length >> 1), "short.pack": fixture.pack.subarray(0, -1000) });
-      expectFailure(stategit(["index-pack", "flipped.pack"], dir), 1, "index-pack", /flipped\.pack: object at offset \d+: corrupt zlib stream/);
+      expectFailure(stategit(["index-pack", "flipped.pack"], dir), 1, "index-pack", FLIPPED_BYTE_ERROR);
       expectFailure(stategit(["index-pack", "short.pack"], dir), 1, "index-pack", /short\.pack: object at offset \d+: .*unexpected end/);
       expect(readdirSync(dir).sort()).toEqual(["flipped.pack", "short.pack"]);
     });
@@ -127,7 +131,7 @@ for (const runner of RUNNERS) {
         "lonely.idx": idx,
       });
       const verify = (name: string) => stategit(["verify-pack", name], dir);
-      expectFailure(verify("flipped.idx"), 1, "verify-pack", /flipped\.pack: object at offset \d+: corrupt zlib stream/);
+      expectFailure(verify("flipped.idx"), 1, "verify-pack", FLIPPED_BYTE_ERROR);
       expectFailure(verify("short.idx"), 1, "verify-pack", /short\.pack: object at offset \d+: .*unexpected end/);
       expectFailure(verify("crc.idx"), 1, "verify-pack", /crc\.pack: index CRC-32 of [0-9a-f]{40} is [0-9a-f]+, the pack entry's is [0-9a-f]+/);
       expectFailure(verify("other.idx"), 1, "verify-pack", /other\.pack: index is for pack [0-9a-f]{40}, the pack's checksum is [0-9a-f]{40}/);

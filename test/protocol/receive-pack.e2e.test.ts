@@ -12,6 +12,7 @@ import { advertise, advertisementContentType, isGitService, resultContentType } 
 import { handleReceivePack } from "../../src/protocol/receive-pack.ts";
 import { parseProtocolVersion } from "../../src/protocol/version.ts";
 import { Repositories, type CommitEvent } from "../../src/repo/repository.ts";
+import { memoryManifests } from "../repo/support.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
 import { git, gitAsync, gitText, tempDir } from "../support/git.ts";
 
@@ -51,9 +52,9 @@ afterAll(() => {
   for (const cleanup of dirs) cleanup();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   store = new MemoryBlobStore();
-  repos = new Repositories(store, {
+  repos = new Repositories(store, await memoryManifests(), {
     compaction: false,
     onCommit: (event) => {
       events.push(event);
@@ -109,7 +110,7 @@ async function exportAndFsck(agent: string): Promise<string> {
   for (const name of snapshot.manifest.packs) {
     for (const extension of [".pack", ".idx"]) {
       const blob = await store.get(`${ORG}/${agent}/packs/${name}${extension}`);
-      writeFileSync(join(dir.path, "objects", "pack", `${name}${extension}`), blob!.data);
+      writeFileSync(join(dir.path, "objects", "pack", `${name}${extension}`), blob!);
     }
   }
   for (const [name, oid] of snapshot.refs) git(["update-ref", name, oid], { cwd: dir.path });

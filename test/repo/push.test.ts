@@ -3,12 +3,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import type { RefUpdate } from "../../src/git/refname.ts";
-import { parseManifest } from "../../src/repo/manifest.ts";
-import { Repositories, type CommitEvent } from "../../src/repo/repository.ts";
-import type { BlobStore } from "../../src/storage/blob-store.ts";
+import type { ManifestStore } from "../../src/db/manifests.ts";
+import { Repositories, type CommitEvent, type RepositoriesOptions } from "../../src/repo/repository.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
 import { git, gitText, tempDir } from "../support/git.ts";
-import { Workdir, wrapStore } from "./support.ts";
+import { memoryManifests, Workdir, wrapStore } from "./support.ts";
 
 const ORG = "acme";
 const AGENT = "agent-1";
@@ -24,11 +23,19 @@ const c3 = work.commit({ "memory/b.md": "bee\nbee\n" });
 const side = work.commit({ "memory/c.md": "side\n" }, "side", [c1]);
 
 let store: MemoryBlobStore;
+let manifests: ManifestStore;
 let repos: Repositories;
-beforeEach(() => {
+beforeEach(async () => {
   store = new MemoryBlobStore();
-  repos = new Repositories(store, { compaction: false });
+  manifests = await memoryManifests();
+  repos = new Repositories(store, manifests, { compaction: false });
 });
+
+/** Another instance over the same store and rows. */
+const instance = (options: RepositoriesOptions = { compaction: false }) => new Repositories(store, manifests, options);
+
+/** The rows, except for the operations given. */
+const wrapManifests = (overrides: Partial<ManifestStore>): ManifestStore => Object.assign(Object.create(manifests) as ManifestStore, overrides);
 
 const update = (ref: string, oldOid: Oid, newOid: Oid): RefUpdate => ({ ref, oldOid, newOid });
 
@@ -37,9 +44,8 @@ async function pushMain(target: Repositories = repos): Promise<void> {
   expect(result.statuses).toEqual([{ ref: MAIN, ok: true }]);
 }
 
-async function storedManifest(backing: BlobStore = store) {
-  const blob = await backing.get(`${ORG}/${AGENT}/manifest.json`);
-  return blob && parseManifest(blob.data);
+function storedManifest() {
+  return manifests.read(ORG, AGENT);
 }
 
 describe("push", () => {
@@ -63,8 +69,8 @@ describe("push", () => {
     const dir = tempDir();
     try {
       const base = join(dir.path, manifest.packs[0]);
-      writeFileSync(`${base}.pack`, (await store.get(`${ORG}/${AGENT}/packs/${manifest.packs[0]}.pack`))!.data);
-      writeFileSync(`${base}.idx`, (await store.get(`${ORG}/${AGENT}/packs/${manifest.packs[0]}.idx`))!.data);
+      writeFileSync(`${base}.pack`, (await store.get(`${ORG}/${AGENT}/packs/${manifest.packs[0]}.pack`))!);
+      writeFileSync(`${base}.idx`, (await store.get(`${ORG}/${AGENT}/packs/${manifest.packs[0]}.idx`))!);
       git(["verify-pack", `${base}.idx`]);
     } finally {
       dir.cleanup();
@@ -197,14 +203,14 @@ describe("push", () => {
     const thin = work.pack([c3], [c2], true);
     const result = await repos.push(ORG, AGENT, { updates: [update(MAIN, c2, c3)], pack: thin });
     expect(result.statuses).toEqual([{ ref: MAIN, ok: true }]);
-    const fresh = new Repositories(store, { compaction: false });
+    const fresh = instance();
     const snapshot = await fresh.snapshot(ORG, AGENT);
     const blob = gitText(["rev-parse", `${c3}:memory/b.md`], { cwd: work.path });
     expect(new TextDecoder().decode(snapshot.objects.readObject(blob)!.data)).toBe("bee\nbee\n");
     const newest = snapshot.manifest.packs.at(-1)!;
     const dir = tempDir();
     try {
-      writeFileSync(join(dir.path, "thin.pack"), (await store.get(`${ORG}/${AGENT}/packs/${newest}.pack`))!.data);
+      writeFileSync(join(dir.path, "thin.pack"), (await store.get(`${ORG}/${AGENT}/packs/${newest}.pack`))!);
       // Outside any repository: every delta base must be in the pack itself.
       git(["index-pack", join(dir.path, "thin.pack")]);
     } finally {
@@ -214,7 +220,7 @@ describe("push", () => {
 
   test("two concurrent pushes from the same old id: exactly one wins", async () => {
     await pushMain();
-    const other = new Repositories(store, { compaction: false });
+    const other = instance();
     const pack = work.pack([c3, side], [c2]);
     const results = await Promise.all([
       repos.push(ORG, AGENT, { updates: [update(MAIN, c2, c3)], pack }),
@@ -231,7 +237,7 @@ describe("push", () => {
 
   test("concurrent pushes to different refs both land after a lost race", async () => {
     await pushMain();
-    const other = new Repositories(store, { compaction: false });
+    const other = instance();
     const results = await Promise.all([
       repos.push(ORG, AGENT, { updates: [update("refs/heads/a", ZERO_OID, c1)] }),
       other.push(ORG, AGENT, { updates: [update("refs/heads/b", ZERO_OID, c2)] }),
@@ -242,14 +248,15 @@ describe("push", () => {
     expect(manifest.refs).toEqual(new Map([[MAIN, c2], ["refs/heads/a", c1], ["refs/heads/b", c2]]));
   });
 
-  test("updates still accepted after every compare-and-swap was lost are refused, not applied", async () => {
+  test("updates still accepted after every commit race was lost are refused, not applied", async () => {
     await pushMain();
     let swaps = 0;
     const losing = new Repositories(
-      wrapStore(store, {
-        compareAndSwap: async () => {
+      store,
+      wrapManifests({
+        commit: async () => {
           swaps++;
-          return undefined;
+          return false;
         },
       }),
       { compaction: false },
@@ -262,33 +269,35 @@ describe("push", () => {
 
   test("an interrupted push leaves the repository exactly as before", async () => {
     await pushMain();
-    let failing: "createOnly" | "compareAndSwap" = "createOnly";
+    let failing: "createOnly" | "commit" = "createOnly";
     const broken = new Repositories(
       wrapStore(store, {
         createOnly: async (key, data) => {
           if (failing === "createOnly" && key.endsWith(".idx")) throw new Error("disk full");
           return store.createOnly(key, data);
         },
-        compareAndSwap: async (key, data, expected) => {
-          if (failing === "compareAndSwap") throw new Error("connection reset");
-          return store.compareAndSwap(key, data, expected);
+      }),
+      wrapManifests({
+        commit: async (...args) => {
+          if (failing === "commit") throw new Error("connection reset");
+          return manifests.commit(...args);
         },
       }),
       { compaction: false },
     );
     const request = { updates: [update(MAIN, c2, c3)], pack: work.pack([c3], [c2]) };
-    for (const mode of ["createOnly", "compareAndSwap"] as const) {
+    for (const mode of ["createOnly", "commit"] as const) {
       failing = mode;
       await expect(broken.push(ORG, AGENT, request)).rejects.toThrow();
       expect((await storedManifest())!.generation).toBe(1);
-      expect((await new Repositories(store).snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
+      expect((await instance({}).snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
       expect((await broken.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
     }
   });
 
   test("the commit hook sees every committed change; its failure is a warning", async () => {
     const events: CommitEvent[] = [];
-    const hooked = new Repositories(store, {
+    const hooked = instance({
       compaction: false,
       onCommit: (event) => {
         events.push(event);

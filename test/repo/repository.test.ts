@@ -4,12 +4,14 @@ import { hashObject, type GitObject } from "../../src/git/object/object.ts";
 import { nativeCodec } from "../../src/git/codec/index.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import type { RefUpdate } from "../../src/git/refname.ts";
-import { parseManifest } from "../../src/repo/manifest.ts";
-import { Repositories } from "../../src/repo/repository.ts";
+import { ManifestStore } from "../../src/db/manifests.ts";
+import { openDatabase } from "../../src/db/open.ts";
+import { Repositories, type RepositoriesOptions } from "../../src/repo/repository.ts";
+import type { BlobStore } from "../../src/storage/blob-store.ts";
 import { FileBlobStore } from "../../src/storage/file.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
 import { tempDir } from "../support/git.ts";
-import { Workdir, wrapStore } from "./support.ts";
+import { memoryManifests, Workdir, wrapStore } from "./support.ts";
 
 const ORG = "acme";
 const MAIN = "refs/heads/main";
@@ -21,16 +23,24 @@ const commits: Oid[] = [];
 for (let i = 0; i < 5; i++) commits.push(work.commit({ [`memory/note-${i}.md`]: `note ${i}\n`.repeat(20 + i) }));
 
 let store: MemoryBlobStore;
-let calls: Record<string, string[]>;
-/** The store, counting each call by operation (for cache behaviour). */
-let counted: ReturnType<typeof wrapStore>;
+let manifests: ManifestStore;
+let calls: { get: string[]; generation: string[]; read: string[] };
+/** The store and the manifest rows, counting each call by operation (for cache behaviour). */
+let counted: BlobStore;
+let countedManifests: ManifestStore;
 
-beforeEach(() => {
+/** Repositories over the test's store and manifest rows (or others given). */
+const repositories = (options: RepositoriesOptions = { compaction: false }, blobs: BlobStore = store, rows: ManifestStore = manifests) =>
+  new Repositories(blobs, rows, options);
+
+beforeEach(async () => {
   store = new MemoryBlobStore();
-  calls = { get: [], generation: [], list: [] };
-  counted = wrapStore(store, {
-    get: (key) => (calls.get.push(key), store.get(key)),
-    generation: (key) => (calls.generation.push(key), store.generation(key)),
+  manifests = await memoryManifests();
+  calls = { get: [], generation: [], read: [] };
+  counted = wrapStore(store, { get: (key) => (calls.get.push(key), store.get(key)) });
+  countedManifests = Object.assign(Object.create(manifests) as ManifestStore, {
+    generation: (org: string, repo: string) => (calls.generation.push(`${org}/${repo}`), manifests.generation(org, repo)),
+    read: (org: string, repo: string) => (calls.read.push(`${org}/${repo}`), manifests.read(org, repo)),
   });
 });
 
@@ -48,22 +58,34 @@ async function pushHistory(repos: Repositories, agent: string, count = commits.l
 }
 
 describe("Repositories cache", () => {
-  test("an unchanged repository costs one generation() call per open and no reads", async () => {
-    await pushHistory(new Repositories(store, { compaction: false }), "a", 2);
-    const repos = new Repositories(counted, { compaction: false });
+  test("an unchanged repository costs one generation read per open and no other reads", async () => {
+    await pushHistory(repositories(), "a", 2);
+    const repos = repositories({ compaction: false }, counted, countedManifests);
     const first = await repos.snapshot(ORG, "a");
-    expect(calls.get.length).toBe(1 + 2 * 2);
+    expect(calls.get.length).toBe(2 * 2);
+    expect(calls.read).toEqual([`${ORG}/a`]);
     calls.get = [];
     calls.generation = [];
+    calls.read = [];
     const again = await repos.snapshot(ORG, "a");
     expect(again).toBe(first);
-    expect(calls).toEqual({ get: [], generation: [`${ORG}/a/manifest.json`], list: [] });
+    expect(calls).toEqual({ get: [], generation: [`${ORG}/a`], read: [] });
+  });
+
+  test("a never-written repository is looked for in the store's old layout once, then costs one generation read", async () => {
+    const repos = repositories({ compaction: false }, counted, countedManifests);
+    expect((await repos.snapshot(ORG, "new")).refs.size).toBe(0);
+    expect(calls.get).toEqual([`${ORG}/new/manifest.json`]);
+    calls.get = [];
+    calls.generation = [];
+    expect((await repos.snapshot(ORG, "new")).refs.size).toBe(0);
+    expect(calls).toEqual({ get: [], generation: [`${ORG}/new`], read: [] });
   });
 
   test("a change made elsewhere is seen, and only the new pack is read", async () => {
-    const writer = new Repositories(store, { compaction: false });
+    const writer = repositories();
     await pushHistory(writer, "a", 2);
-    const repos = new Repositories(counted, { compaction: false });
+    const repos = repositories({ compaction: false }, counted, countedManifests);
     await repos.snapshot(ORG, "a");
     await writer.push(ORG, "a", { updates: [update(MAIN, commits[1], commits[2])], pack: work.pack([commits[2]], [commits[1]]) });
     calls.get = [];
@@ -73,77 +95,93 @@ describe("Repositories cache", () => {
   });
 
   test("concurrent opens share one load", async () => {
-    await pushHistory(new Repositories(store, { compaction: false }), "a", 3);
-    const repos = new Repositories(counted, { compaction: false });
+    await pushHistory(repositories(), "a", 3);
+    const repos = repositories({ compaction: false }, counted, countedManifests);
     const snapshots = await Promise.all(Array.from({ length: 10 }, () => repos.snapshot(ORG, "a")));
     expect(new Set(snapshots).size).toBe(1);
-    expect(calls.get.filter((key) => key.endsWith("manifest.json")).length).toBe(1);
-    expect(calls.get.length).toBe(1 + 3 * 2);
+    expect(calls.read.length).toBe(1);
+    expect(calls.get.length).toBe(3 * 2);
   });
 
   test("repositories beyond the byte budget are evicted least recently used first", async () => {
-    const writer = new Repositories(store, { compaction: false });
+    const writer = repositories();
     await pushHistory(writer, "a", 2);
     await pushHistory(writer, "b", 2);
-    const repos = new Repositories(counted, { compaction: false, cacheBytes: 1, objectCacheBytes: 0 });
+    const repos = repositories({ compaction: false, cacheBytes: 1, objectCacheBytes: 0 }, counted, countedManifests);
     await repos.snapshot(ORG, "a");
     await repos.snapshot(ORG, "b");
     calls.get = [];
     await repos.snapshot(ORG, "b");
     expect(calls.get).toEqual([]);
     await repos.snapshot(ORG, "a");
-    expect(calls.get.length).toBe(1 + 2 * 2);
+    expect(calls.get.length).toBe(2 * 2);
   });
 
   test("a manifest naming a pack that compaction deleted is read again", async () => {
-    const writer = new Repositories(store, { compaction: false });
+    const writer = repositories();
     await pushHistory(writer, "a", 3);
-    let stale: Uint8Array | undefined;
-    const repos = new Repositories(
-      wrapStore(store, {
-        get: async (key) => {
-          const blob = await store.get(key);
-          if (!key.endsWith("manifest.json") || stale === undefined || !blob) return blob;
-          const first = { data: stale, generation: blob.generation };
-          stale = undefined;
-          return first;
-        },
-      }),
-      { compaction: false },
-    );
-    stale = (await store.get(`${ORG}/a/manifest.json`))!.data;
+    let stale = await manifests.read(ORG, "a");
+    const staleManifests = Object.assign(Object.create(manifests) as ManifestStore, {
+      read: async (org: string, repo: string) => {
+        const first = stale;
+        stale = undefined;
+        return first ?? manifests.read(org, repo);
+      },
+    });
+    const repos = repositories({ compaction: false }, store, staleManifests);
     await writer.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 });
     const snapshot = await repos.snapshot(ORG, "a");
     expect(snapshot.manifest.packs.length).toBe(1);
     expect(snapshot.refs.get(MAIN)).toBe(commits[2]);
   });
 
+  test("a repository written by an older version (manifest.json in the store) is adopted once, by concurrent instances", async () => {
+    const elsewhere = repositories({ compaction: false }, store, await memoryManifests());
+    await pushHistory(elsewhere, "old", 3);
+    const written = await elsewhere.snapshot(ORG, "old");
+    const legacy = { version: 1, generation: 3, head: MAIN, refs: Object.fromEntries(written.refs), packs: written.manifest.packs };
+    await store.createOnly(`${ORG}/old/manifest.json`, new TextEncoder().encode(JSON.stringify(legacy)));
+
+    const snapshots = await Promise.all(Array.from({ length: 5 }, () => repositories().snapshot(ORG, "old")));
+    for (const snapshot of snapshots) {
+      expect(snapshot.refs.get(MAIN)).toBe(commits[2]);
+      expect(snapshot.manifest.generation).toBe(3);
+    }
+    expect(await manifests.list()).toEqual([{ org: ORG, repo: "old", generation: 3 }]);
+    const result = await repositories().push(ORG, "old", { updates: [update(MAIN, commits[2], commits[3])], pack: work.pack([commits[3]], [commits[2]]) });
+    expect(result.statuses[0].ok).toBe(true);
+    expect((await manifests.read(ORG, "old"))?.generation).toBe(4);
+  });
+
   test("invalid organisation or agent names are refused before any storage access", async () => {
-    const repos = new Repositories(counted);
+    const repos = repositories({}, counted, countedManifests);
     await expect(repos.snapshot("../x", "a")).rejects.toThrow("invalid");
     await expect(repos.snapshot(ORG, "a/b")).rejects.toThrow("invalid");
-    expect(calls.generation).toEqual([]);
+    expect(calls).toEqual({ get: [], generation: [], read: [] });
   });
 });
 
-describe("file store", () => {
-  test("pushes, concurrent writers and compaction work on the file store across instances", async () => {
+describe("file store and SQLite file", () => {
+  test("pushes, concurrent writers and compaction work across instances", async () => {
     const dir = tempDir();
+    const opened = [await openDatabase(`sqlite:${dir.path}/a.db`), await openDatabase(`sqlite:${dir.path}/a.db`)];
+    const instance = (db: (typeof opened)[number], options?: RepositoriesOptions) => repositories(options, new FileBlobStore(dir.path), new ManifestStore(db));
     try {
-      const first = new Repositories(new FileBlobStore(dir.path), { compaction: false });
+      const first = instance(opened[0]);
       await pushHistory(first, "a", 3);
-      const second = new Repositories(new FileBlobStore(dir.path), { compaction: false });
+      const second = instance(opened[1]);
       const results = await Promise.all([
         first.push(ORG, "a", { updates: [update("refs/heads/x", ZERO_OID, commits[0])] }),
         second.push(ORG, "a", { updates: [update("refs/heads/y", ZERO_OID, commits[1])] }),
       ]);
       expect(results.map(({ statuses }) => statuses[0].ok)).toEqual([true, true]);
       expect((await second.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 })).mergedPacks).toBe(3);
-      const snapshot = await new Repositories(new FileBlobStore(dir.path)).snapshot(ORG, "a");
+      const snapshot = await instance(opened[0], {}).snapshot(ORG, "a");
       expect(snapshot.manifest.generation).toBe(6);
       expect([...snapshot.refs.keys()].sort()).toEqual([MAIN, "refs/heads/x", "refs/heads/y"]);
       expect(snapshot.objects.readObject(commits[2])?.type).toBe("commit");
     } finally {
+      for (const db of opened) await db.close();
       dir.cleanup();
     }
   });
@@ -151,7 +189,7 @@ describe("file store", () => {
 
 describe("compaction", () => {
   test("merges packs into one that holds every object, and deletes the old files", async () => {
-    const repos = new Repositories(store, { compaction: false });
+    const repos = repositories();
     await pushHistory(repos, "a");
     const before = await repos.snapshot(ORG, "a");
     const objects = [...before.objects.packs].flatMap((pack) => [...pack.oids()]);
@@ -160,18 +198,18 @@ describe("compaction", () => {
     const result = await repos.compact(ORG, "a", { maxPacks: 4, gracePeriodMs: 0 });
     expect(result.mergedPacks).toBe(5);
     expect(result.deleted.length).toBe(10);
-    const manifest = parseManifest((await store.get(`${ORG}/a/manifest.json`))!.data);
+    const manifest = (await manifests.read(ORG, "a"))!;
     expect(manifest.packs).toEqual([result.pack!]);
     expect(manifest.refs).toEqual(before.refs);
     expect((await store.list(`${ORG}/a/packs/`)).map(({ key }) => key)).toEqual([`${ORG}/a/packs/${result.pack}.idx`, `${ORG}/a/packs/${result.pack}.pack`]);
 
-    const fresh = await new Repositories(store).snapshot(ORG, "a");
+    const fresh = await repositories({}).snapshot(ORG, "a");
     for (const oid of objects) expect(fresh.objects.hasObject(oid)).toBe(true);
     expect(fresh.objects.readObject(commits[4])?.type).toBe("commit");
   });
 
   test("does nothing at or under maxPacks; keeps young garbage, deletes old garbage", async () => {
-    const repos = new Repositories(store, { compaction: false });
+    const repos = repositories();
     await pushHistory(repos, "a", 2);
     await store.createOnly(`${ORG}/a/packs/pack-${"1".repeat(40)}.pack`, new Uint8Array(1));
     expect(await repos.compact(ORG, "a", { maxPacks: 2, gracePeriodMs: 60_000 })).toEqual({ mergedPacks: 0, deleted: [] });
@@ -180,36 +218,34 @@ describe("compaction", () => {
   });
 
   test("a push racing the compaction keeps its pack", async () => {
-    const repos = new Repositories(store, { compaction: false });
+    const repos = repositories();
     await pushHistory(repos, "a", 3);
-    const pusher = new Repositories(store, { compaction: false });
+    const pusher = repositories();
     let raced = false;
-    const compactor = new Repositories(
-      wrapStore(store, {
-        compareAndSwap: async (key, data, expected) => {
-          if (!raced) {
-            raced = true;
-            const result = await pusher.push(ORG, "a", { updates: [update(MAIN, commits[2], commits[3])], pack: work.pack([commits[3]], [commits[2]]) });
-            expect(result.statuses[0].ok).toBe(true);
-          }
-          return store.compareAndSwap(key, data, expected);
-        },
-      }),
-      { compaction: false },
-    );
+    const racingManifests = Object.assign(Object.create(manifests) as ManifestStore, {
+      commit: async (...args: Parameters<ManifestStore["commit"]>) => {
+        if (!raced) {
+          raced = true;
+          const result = await pusher.push(ORG, "a", { updates: [update(MAIN, commits[2], commits[3])], pack: work.pack([commits[3]], [commits[2]]) });
+          expect(result.statuses[0].ok).toBe(true);
+        }
+        return manifests.commit(...args);
+      },
+    });
+    const compactor = repositories({ compaction: false }, store, racingManifests);
     const result = await compactor.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 });
     expect(result.mergedPacks).toBe(3);
-    const snapshot = await new Repositories(store).snapshot(ORG, "a");
+    const snapshot = await repositories({}).snapshot(ORG, "a");
     expect(snapshot.refs.get(MAIN)).toBe(commits[3]);
     expect(snapshot.manifest.packs.length).toBe(2);
     expect(snapshot.objects.readObject(commits[3])?.type).toBe("commit");
   });
 
   test("runs in the background once a write leaves more than maxPacks", async () => {
-    const repos = new Repositories(store, { compaction: { maxPacks: 3, gracePeriodMs: 0 } });
+    const repos = repositories({ compaction: { maxPacks: 3, gracePeriodMs: 0 } });
     await pushHistory(repos, "a");
     await repos.idle();
-    const manifest = parseManifest((await store.get(`${ORG}/a/manifest.json`))!.data);
+    const manifest = (await manifests.read(ORG, "a"))!;
     expect(manifest.packs.length).toBeLessThanOrEqual(3);
     expect(manifest.refs.get(MAIN)).toBe(commits[4]);
   });
@@ -238,8 +274,8 @@ describe("write", () => {
   }
 
   test("commits objects built in memory, planning again after a lost race", async () => {
-    const repos = new Repositories(store, { compaction: false });
-    const other = new Repositories(store, { compaction: false });
+    const repos = repositories();
+    const other = repositories();
     let plans = 0;
     const result = await repos.write(ORG, "a", async (snapshot) => {
       plans++;
@@ -250,7 +286,7 @@ describe("write", () => {
     });
     expect(plans).toBe(2);
     expect(result.committed?.refs.get(MAIN)).toBe(result.result);
-    const snapshot = await new Repositories(store).snapshot(ORG, "a");
+    const snapshot = await repositories({}).snapshot(ORG, "a");
     expect(snapshot.refs.get(MAIN)).toBe(result.result);
     expect(snapshot.objects.readObject(result.result)?.type).toBe("commit");
   });

@@ -1,6 +1,8 @@
 /** A scratch git repository that makes the commits and packs repository tests push. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ManifestStore } from "../../src/db/manifests.ts";
+import { openDatabase } from "../../src/db/open.ts";
 import type { Oid } from "../../src/git/oid.ts";
 import type { BlobStore } from "../../src/storage/blob-store.ts";
 import { git, gitText, tempDir } from "../support/git.ts";
@@ -48,11 +50,15 @@ export class Workdir {
 export function wrapStore(base: BlobStore, overrides: Partial<BlobStore>): BlobStore {
   return {
     get: (key) => base.get(key),
-    generation: (key) => base.generation(key),
     createOnly: (key, data) => base.createOnly(key, data),
-    compareAndSwap: (key, data, expected) => base.compareAndSwap(key, data, expected),
     delete: (key) => base.delete(key),
     list: (prefix) => base.list(prefix),
+    ping: () => base.ping(),
     ...overrides,
   };
+}
+
+/** Manifest rows in a database of their own (SQLite in memory). */
+export async function memoryManifests(): Promise<ManifestStore> {
+  return new ManifestStore(await openDatabase("sqlite::memory:"));
 }
