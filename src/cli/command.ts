@@ -40,7 +40,9 @@ export interface OptionSpec {
 
 /** The resolved options of one invocation. */
 export interface Options {
+  /** The option's value; a UsageError when it has none (no flag, variable or default). */
   string(name: string): string;
+  optionalString(name: string): string | undefined;
   flag(name: string): boolean;
 }
 

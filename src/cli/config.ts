@@ -1,4 +1,6 @@
 import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
+import { checkName } from "../names.ts";
+import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
 import type { ServeConfig } from "../http/server.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
 import { parseStoreUrl, STORE_URL_FORMS } from "../storage/open.ts";
@@ -23,6 +25,20 @@ export const DATABASE_OPTION: OptionSpec = {
 /** What every command that touches the data takes, so administration runs against the server's configuration. */
 export const DATA_OPTIONS: readonly OptionSpec[] = [STORAGE_OPTION, DATABASE_OPTION];
 
+export const GRACE_PERIOD_OPTION: OptionSpec = {
+  name: "grace-period",
+  env: "STATEGIT_GRACE_PERIOD",
+  value: "DURATION",
+  default: "1h",
+  description: "how long compaction keeps pack files no manifest names and unreachable objects (e.g. 90m, 1h, 7d); database backups younger than this restore consistently",
+};
+
+/** `--org ORG --agent ID`: the repositories a maintenance command works on (all when omitted). */
+export const SELECTION_OPTIONS: readonly OptionSpec[] = [
+  { name: "org", value: "ORG", description: "only this organisation's repositories" },
+  { name: "agent", value: "ID", description: "only this agent's repository (with --org, or in every organisation)" },
+];
+
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: "listen", env: "STATEGIT_LISTEN", value: "HOST:PORT", default: "127.0.0.1:8283", description: "address to listen on ([::1]:PORT for IPv6; port 0 picks a free one)" },
   ...DATA_OPTIONS,
@@ -32,6 +48,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: "accept requests without credentials that carry X-Organization-Id (only behind a trusted proxy)",
   },
   { name: "allow-force-push", env: "STATEGIT_ALLOW_FORCE_PUSH", description: "accept pushes that are not fast-forwards" },
+  {
+    name: "cache-bytes",
+    env: "STATEGIT_CACHE_BYTES",
+    value: "N",
+    default: String(DEFAULT_CACHE_BYTES),
+    description: "memory for loaded repositories (their packs, indexes and object caches); the least recently used are evicted",
+  },
+  GRACE_PERIOD_OPTION,
   { name: "max-body-bytes", env: "STATEGIT_MAX_BODY_BYTES", value: "N", default: String(512 * 1024 * 1024), description: "largest request body, after decompression" },
   { name: "max-object-bytes", env: "STATEGIT_MAX_OBJECT_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxObjectSize), description: "largest object (or delta) in a pushed pack, inflated" },
   { name: "max-inflated-bytes", env: "STATEGIT_MAX_INFLATED_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxInflatedBytes), description: "sum of all inflated bytes a pushed pack may produce" },
@@ -55,6 +79,8 @@ export function serveConfig(options: Options): ServeConfig {
     ...dataConfig(options),
     trustOrgHeader: options.flag("trust-org-header"),
     allowForcePush: options.flag("allow-force-push"),
+    cacheBytes: count("cache-bytes"),
+    gracePeriodMs: gracePeriod(options),
     limits: {
       maxBodyBytes: count("max-body-bytes"),
       maxObjectSize: count("max-object-bytes"),
@@ -71,6 +97,29 @@ export function parseListen(text: string): { hostname: string; port: number } {
   const port = Number(match?.[3]);
   if (!match || port > 65535) throw new UsageError(`invalid listen address ${JSON.stringify(text)}: expected HOST:PORT`);
   return { hostname: match[1] ?? match[2], port };
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: a whole number and a unit, `ms`, `s`, `m`, `h` or `d` (`90m`, `1h`, `7d`). */
+export function parseDuration(name: string, text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  const value = match ? Number(match[1]) * DURATION_UNITS_MS[match[2]] : NaN;
+  if (!Number.isSafeInteger(value)) throw new UsageError(`--${name}: expected a duration such as 90s, 30m, 1h or 7d, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+export function gracePeriod(options: Options): number {
+  return parseDuration("grace-period", options.string("grace-period"));
+}
+
+/** The --org/--agent selection, validated. */
+export function selection(options: Options): { org?: string; repo?: string } {
+  const org = options.optionalString("org");
+  const repo = options.optionalString("agent");
+  if (org !== undefined) usage(() => checkName("organisation", org));
+  if (repo !== undefined) usage(() => checkName("agent id", repo));
+  return { org, repo };
 }
 
 function positiveInteger(name: string, text: string): number {

@@ -2,7 +2,7 @@ import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import { ManifestStore } from "../db/manifests.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
-import { Repositories } from "../repo/repository.ts";
+import { DEFAULT_COMPACTION, Repositories } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
 import { createApp } from "./app.ts";
 
@@ -19,6 +19,9 @@ export interface ServeConfig {
   databaseUrl: string;
   trustOrgHeader: boolean;
   allowForcePush: boolean;
+  cacheBytes: number;
+  /** Compaction's grace period (CompactionOptions.gracePeriodMs). */
+  gracePeriodMs: number;
   limits: ServeLimits;
 }
 
@@ -39,6 +42,8 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const accounts = new Accounts(db);
   const store = openStore(config.storageUrl);
   const repositories = new Repositories(store, new ManifestStore(db), {
+    cacheBytes: config.cacheBytes,
+    compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
     // The agent registry (`stategit agent list`) learns of an agent with its first committed write.
     onCommit: async ({ org, agent }) => {
       await accounts.registerAgent(org, agent);

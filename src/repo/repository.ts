@@ -1,9 +1,10 @@
 import { defaultCodec, type Codec } from "../git/codec/index.ts";
 import type { GitObject } from "../git/object/object.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
-import { ZERO_OID } from "../git/oid.ts";
+import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
+import { listObjects } from "../git/walk/index.ts";
 import { EMPTY_MANIFEST, type Manifest, type ManifestStore } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
@@ -32,8 +33,15 @@ export type CommitHook = (event: CommitEvent) => Promise<readonly string[] | voi
 export interface CompactionOptions {
   /** Merge all packs into one when a repository has more than this many. */
   maxPacks: number;
-  /** Pack files no manifest names are deleted once older than this (ms): leftovers of failed writes. */
+  /**
+   * What compaction leaves alone until it is this old (ms): pack files no manifest names (the
+   * leftovers of failed writes, and packs merged earlier, which readers on other instances may
+   * still hold), and the unreachable objects of packs younger than this. A database backup
+   * younger than this restores consistently with the bucket.
+   */
   gracePeriodMs: number;
+  /** Merge even at or under maxPacks, when that drops unreachable objects (`stategit gc`). */
+  force?: boolean;
 }
 
 export const DEFAULT_COMPACTION: CompactionOptions = { maxPacks: 16, gracePeriodMs: 60 * 60 * 1000 };
@@ -77,14 +85,16 @@ export interface WriteResult<T> {
 }
 
 export interface CompactionResult {
-  /** The merged pack, when packs were merged. */
+  /** The merged pack, when packs were merged into a non-empty one. */
   pack?: string;
   mergedPacks: number;
+  /** Objects left out of the merged pack: unreachable, and in packs older than the grace period. */
+  droppedObjects: number;
   /** Keys of unreferenced pack files deleted. */
   deleted: string[];
 }
 
-const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
 const DEFAULT_OBJECT_CACHE_BYTES = 8 * 1024 * 1024;
 /** What a cached repository costs beyond its packs (maps, manifest, snapshot). */
 const ENTRY_OVERHEAD_BYTES = 4096;
@@ -232,24 +242,29 @@ export class Repositories {
   }
 
   /**
-   * Merges the packs of `{org}/{agent}` into one when there are more than `maxPacks` (keeping
-   * every object), then deletes pack files no manifest names that are older than the grace
-   * period: the leftovers of interrupted writes, and packs merged by earlier compactions.
-   * A reader that finds a pack gone reads the manifest again (see load).
+   * Merges the packs of `{org}/{agent}` into one when there are more than `maxPacks` (or, with
+   * `force`, whenever that drops something), keeping every object reachable from the refs and
+   * every object of a pack younger than the grace period; then deletes pack files no manifest
+   * names that are older than the grace period. A reader that finds a pack gone reads the
+   * manifest again (see load); a push that raced the merge is judged again on the merged
+   * repository, and the merge is planned again when the refs moved.
    */
   async compact(org: string, agent: string, options: CompactionOptions = this.compaction || DEFAULT_COMPACTION): Promise<CompactionResult> {
-    let merged: { pack: LoadedPack; sources: ReadonlySet<string> } | undefined;
+    const keys = repositoryKeys(org, agent);
+    let merged: MergedPacks | undefined;
     const outcome = await this.transact(org, agent, async (snapshot) => {
       const packs = snapshot.manifest.packs;
-      if (packs.length <= Math.max(1, options.maxPacks)) return { change: { updates: [] }, result: undefined };
-      if (!merged || ![...merged.sources].every((name) => packs.includes(name))) {
-        merged = await this.mergePacks(snapshot);
+      if (packs.length === 0 || (!options.force && packs.length <= Math.max(1, options.maxPacks))) return { change: { updates: [] }, result: undefined };
+      if (!merged || merged.refs !== snapshot.refs || ![...merged.sources].every((name) => packs.includes(name))) {
+        merged = await this.mergePacks(snapshot, await this.packTimes(keys), options.gracePeriodMs);
       }
+      if (packs.length === 1 && merged.droppedObjects === 0) return { change: { updates: [] }, result: undefined };
       return { change: { updates: [], addPack: merged.pack, removePacks: merged.sources }, result: undefined };
     });
     const current = outcome.committed ?? (await this.snapshot(org, agent));
-    const deleted = await this.deleteGarbage(repositoryKeys(org, agent), current.manifest, options.gracePeriodMs);
-    return outcome.committed && merged ? { pack: merged.pack.name, mergedPacks: merged.sources.size, deleted } : { mergedPacks: 0, deleted };
+    const deleted = await this.deleteGarbage(keys, current.manifest, options.gracePeriodMs);
+    if (!outcome.committed || !merged) return { mergedPacks: 0, droppedObjects: 0, deleted };
+    return { pack: merged.pack?.name, mergedPacks: merged.sources.size, droppedObjects: merged.droppedObjects, deleted };
   }
 
   /** Resolves when the background compactions started so far have finished. */
@@ -412,14 +427,39 @@ export class Repositories {
     this.compacting.set(id, run);
   }
 
-  /** One pack of every object of `snapshot`'s packs, stored deltas reused. */
-  private async mergePacks(snapshot: Snapshot): Promise<{ pack: LoadedPack; sources: ReadonlySet<string> }> {
+  /**
+   * One pack of the objects of `snapshot`'s packs that the refs reach or that sit in a pack
+   * younger than the grace period, stored deltas reused; no pack when nothing is kept.
+   */
+  private async mergePacks(snapshot: Snapshot, packTimes: ReadonlyMap<string, Date>, gracePeriodMs: number): Promise<MergedPacks> {
     const entry = this.entry(repositoryKeys(snapshot.org, snapshot.agent), snapshot.org, snapshot.agent);
     const sources = new Set(snapshot.manifest.packs);
     const packs = await Promise.all([...sources].map((name) => this.loadPack(entry, name)));
     const specs = new Map<string, PackObjectSpec>();
-    for (const { file } of packs) for (const oid of file.oids()) if (!specs.has(oid)) specs.set(oid, { oid, type: file.type(oid)! });
-    return { pack: await repackObjects([...specs.values()], snapshot.objects, this.codec, entry.objects.cache), sources };
+    for (const spec of listObjects({ reader: snapshot.objects, include: [...new Set(snapshot.refs.values())] })) specs.set(spec.oid, spec);
+    const cutoff = Date.now() - gracePeriodMs;
+    const stored = new Set<string>();
+    for (const { name, file } of packs) {
+      // A pack the listing does not show yet was written a moment ago: young.
+      const young = (packTimes.get(name)?.getTime() ?? Infinity) > cutoff;
+      for (const oid of file.oids()) {
+        stored.add(oid);
+        if (young && !specs.has(oid)) specs.set(oid, { oid, type: file.type(oid)! });
+      }
+    }
+    const kept = [...specs.values()];
+    const pack = kept.length > 0 ? await repackObjects(kept, snapshot.objects, this.codec, entry.objects.cache) : undefined;
+    return { pack, sources, refs: snapshot.refs, droppedObjects: stored.size - kept.length };
+  }
+
+  /** When each pack of the repository was written, from one listing of its pack files. */
+  private async packTimes(keys: RepositoryKeys): Promise<Map<string, Date>> {
+    const times = new Map<string, Date>();
+    for (const { key, updated } of await this.store.list(keys.packsPrefix)) {
+      const parsed = parsePackFileKey(keys, key);
+      if (parsed?.extension === ".pack") times.set(parsed.packName, updated);
+    }
+    return times;
   }
 
   private async deleteGarbage(keys: RepositoryKeys, manifest: Manifest, gracePeriodMs: number): Promise<string[]> {
@@ -434,7 +474,16 @@ export class Repositories {
   }
 }
 
-/** The judgement's statuses; when every swap was lost, the updates it accepted could not be applied. */
+/** A merge of a snapshot's packs, valid while those packs are live and the refs are the ones it was computed for. */
+interface MergedPacks {
+  /** Undefined when nothing is kept (no refs, no young pack). */
+  pack?: LoadedPack;
+  sources: ReadonlySet<string>;
+  refs: ReadonlyMap<string, Oid>;
+  droppedObjects: number;
+}
+
+/** The judgement's statuses; when every commit race was lost, the updates it accepted could not be applied. */
 function finalStatuses(outcome: TransactionOutcome<Judgement>): RefUpdateStatus[] {
   if (!outcome.contended) return outcome.result.statuses;
   return outcome.result.statuses.map((status): RefUpdateStatus => (status.ok ? { ref: status.ref, ok: false, reason: CONTENDED } : status));

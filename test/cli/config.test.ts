@@ -30,6 +30,8 @@ const DEFAULTS: ServeConfig = {
   databaseUrl: "sqlite:./data/stategit.db",
   trustOrgHeader: false,
   allowForcePush: false,
+  cacheBytes: 512 * 1024 * 1024,
+  gracePeriodMs: 60 * 60 * 1000,
   limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
 };
 
@@ -46,6 +48,7 @@ describe("serve configuration", () => {
       STATEGIT_TRUST_ORG_HEADER: "1",
       STATEGIT_ALLOW_FORCE_PUSH: "true",
       STATEGIT_MAX_OBJECTS: "10",
+      STATEGIT_GRACE_PERIOD: "7d",
     };
     expect(resolveServe([], env)).toEqual({
       listen: { hostname: "0.0.0.0", port: 9000 },
@@ -53,15 +56,19 @@ describe("serve configuration", () => {
       databaseUrl: "postgres://db/stategit",
       trustOrgHeader: true,
       allowForcePush: true,
+      cacheBytes: DEFAULTS.cacheBytes,
+      gracePeriodMs: 7 * 86_400_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
     });
-    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024"];
+    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s"];
     expect(resolveServe(flags, env)).toEqual({
       listen: { hostname: "::1", port: 0 },
       storageUrl: "file:/srv/repos",
       databaseUrl: "sqlite:/srv/db",
       trustOrgHeader: true,
       allowForcePush: true,
+      cacheBytes: 4096,
+      gracePeriodMs: 90_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
     });
   });
@@ -81,6 +88,9 @@ describe("serve configuration", () => {
     expect(usageError(() => resolveServe(["--storage", "gs:"]))).toContain("storage URL");
     expect(usageError(() => resolveServe([], { STATEGIT_DATABASE_URL: "mysql://db" }))).toContain("database URL");
     expect(usageError(() => resolveServe(["--listen", "8283"]))).toContain("listen");
+    for (const value of ["1", "1y", "h", "-1h", "1.5h", ""]) {
+      expect(usageError(() => resolveServe(["--grace-period", value]))).toContain("--grace-period");
+    }
   });
 
   test("listen addresses", () => {

@@ -10,7 +10,7 @@ import { Repositories, type RepositoriesOptions } from "../../src/repo/repositor
 import type { BlobStore } from "../../src/storage/blob-store.ts";
 import { FileBlobStore } from "../../src/storage/file.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
-import { tempDir } from "../support/git.ts";
+import { gitText, tempDir } from "../support/git.ts";
 import { memoryManifests, Workdir, wrapStore } from "./support.ts";
 
 const ORG = "acme";
@@ -212,8 +212,8 @@ describe("compaction", () => {
     const repos = repositories();
     await pushHistory(repos, "a", 2);
     await store.createOnly(`${ORG}/a/packs/pack-${"1".repeat(40)}.pack`, new Uint8Array(1));
-    expect(await repos.compact(ORG, "a", { maxPacks: 2, gracePeriodMs: 60_000 })).toEqual({ mergedPacks: 0, deleted: [] });
-    expect(await repos.compact(ORG, "a", { maxPacks: 2, gracePeriodMs: 0 })).toEqual({ mergedPacks: 0, deleted: [`${ORG}/a/packs/pack-${"1".repeat(40)}.pack`] });
+    expect(await repos.compact(ORG, "a", { maxPacks: 2, gracePeriodMs: 60_000 })).toEqual({ mergedPacks: 0, droppedObjects: 0, deleted: [] });
+    expect(await repos.compact(ORG, "a", { maxPacks: 2, gracePeriodMs: 0 })).toEqual({ mergedPacks: 0, droppedObjects: 0, deleted: [`${ORG}/a/packs/pack-${"1".repeat(40)}.pack`] });
     expect((await store.list(`${ORG}/a/packs/`)).length).toBe(4);
   });
 
@@ -234,11 +234,50 @@ describe("compaction", () => {
     });
     const compactor = repositories({ compaction: false }, store, racingManifests);
     const result = await compactor.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0 });
-    expect(result.mergedPacks).toBe(3);
+    // The refs moved under the first merge, so it was planned again, over the pushed pack too.
+    expect(result.mergedPacks).toBe(4);
     const snapshot = await repositories({}).snapshot(ORG, "a");
     expect(snapshot.refs.get(MAIN)).toBe(commits[3]);
-    expect(snapshot.manifest.packs.length).toBe(2);
+    expect(snapshot.manifest.packs).toEqual([result.pack!]);
     expect(snapshot.objects.readObject(commits[3])?.type).toBe("commit");
+  });
+
+  test("drops the objects of a deleted branch once their packs are past the grace period, keeping everything the refs reach", async () => {
+    const repos = repositories();
+    await pushHistory(repos, "a", 2);
+    const topic = work.commit({ "memory/topic.md": "only on the topic branch\n" }, "topic", [commits[1]]);
+    const topicBlob = gitText(["rev-parse", `${topic}:memory/topic.md`], { cwd: work.path });
+    await repos.push(ORG, "a", { updates: [update("refs/heads/topic", ZERO_OID, topic)], pack: work.pack([topic], [commits[1]]) });
+    await repos.push(ORG, "a", { updates: [update("refs/heads/topic", topic, ZERO_OID)] });
+
+    const young = await repos.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 60 * 60 * 1000, force: true });
+    expect(young.droppedObjects).toBe(0);
+    expect((await repositories({}).snapshot(ORG, "a")).objects.hasObject(topic)).toBe(true);
+
+    const old = await repos.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0, force: true });
+    const onlyOnTopic = gitText(["rev-list", "--objects", topic, "--not", commits[1]], { cwd: work.path }).split("\n").length;
+    expect(old.droppedObjects).toBe(onlyOnTopic);
+    const fresh = await repositories({}).snapshot(ORG, "a");
+    expect(fresh.manifest.packs).toEqual([old.pack!]);
+    expect(fresh.objects.hasObject(topic)).toBe(false);
+    expect(fresh.objects.hasObject(topicBlob)).toBe(false);
+    for (const commit of commits.slice(0, 2)) expect(fresh.objects.readObject(commit)?.type).toBe("commit");
+
+    expect(await repos.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0, force: true })).toEqual({ mergedPacks: 0, droppedObjects: 0, deleted: [] });
+  });
+
+  test("a repository whose refs are all deleted ends with no pack", async () => {
+    const repos = repositories();
+    await pushHistory(repos, "a", 1);
+    await repos.push(ORG, "a", { updates: [update("refs/heads/keep", ZERO_OID, commits[0])] });
+    await repos.push(ORG, "a", { updates: [update("refs/heads/keep", commits[0], ZERO_OID)] });
+    // The default branch cannot be deleted by a push; a write can.
+    await repos.write(ORG, "a", async () => ({ updates: [update(MAIN, commits[0], ZERO_OID)], result: undefined }));
+    const result = await repos.compact(ORG, "a", { maxPacks: 1, gracePeriodMs: 0, force: true });
+    expect(result.pack).toBeUndefined();
+    expect(result.mergedPacks).toBe(1);
+    expect((await manifests.read(ORG, "a"))?.packs).toEqual([]);
+    expect(await store.list(`${ORG}/a/packs/`)).toEqual([]);
   });
 
   test("runs in the background once a write leaves more than maxPacks", async () => {

@@ -1,0 +1,27 @@
+import { defaultCodec } from "../../git/codec/index.ts";
+import { checkRepository } from "../../repo/fsck.ts";
+import type { Command } from "../command.ts";
+import { DATA_OPTIONS, SELECTION_OPTIONS } from "../config.ts";
+import { withRepositories } from "../repositories.ts";
+
+export const fsck: Command = {
+  name: "fsck",
+  summary: "check every manifest, pack and index, and that every ref's objects are all there",
+  args: [],
+  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS],
+  notes: "Exit status 1 when any repository has a problem; each problem is one line on stdout, `ORG/AGENT: what`.",
+  run: async ({ options, io }) => {
+    let checked = 0;
+    let broken = 0;
+    await withRepositories(options, async ({ store, manifests, selected }) => {
+      for (const { org, repo } of selected) {
+        const check = await checkRepository(store, manifests, defaultCodec, org, repo);
+        checked++;
+        if (check.problems.length > 0) broken++;
+        for (const problem of check.problems) io.out(`${org}/${repo}: ${problem}\n`);
+      }
+    });
+    io.out(`fsck: ${checked} repositories checked, ${broken} with problems\n`);
+    return broken > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,30 @@
+import { ManifestStore } from "../db/manifests.ts";
+import { openDatabase } from "../db/open.ts";
+import { Repositories } from "../repo/repository.ts";
+import type { BlobStore } from "../storage/blob-store.ts";
+import { openStore } from "../storage/open.ts";
+import type { Options } from "./command.ts";
+import { dataConfig, selection } from "./config.ts";
+
+export interface RepositoryData {
+  store: BlobStore;
+  manifests: ManifestStore;
+  repositories: Repositories;
+  /** The repositories `--org`/`--agent` select, sorted; every one with a manifest row when neither is given. */
+  selected: { org: string; repo: string }[];
+}
+
+/** Opens the configured storage and database for one maintenance command, and closes them after. */
+export async function withRepositories<T>(options: Options, fn: (data: RepositoryData) => Promise<T>): Promise<T> {
+  const { storageUrl, databaseUrl } = dataConfig(options);
+  const filter = selection(options);
+  const db = await openDatabase(databaseUrl);
+  try {
+    const store = openStore(storageUrl);
+    const manifests = new ManifestStore(db);
+    const repositories = new Repositories(store, manifests, { compaction: false });
+    return await fn({ store, manifests, repositories, selected: await manifests.list(filter) });
+  } finally {
+    await db.close();
+  }
+}
