@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { authenticate, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
+import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { mountGitRoutes, type GitRepositories } from "./git-routes.ts";
 
 export interface AppOptions {
@@ -17,6 +18,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const logError = options.logError ?? ((message: string) => process.stderr.write(`${message}\n`));
   app.onError((error, c) => {
     logError(`stategit: ${c.req.method} ${new URL(c.req.url).pathname}: ${error.stack ?? error.message}`);
+    if (isUnavailable(error)) {
+      return c.text(`service unavailable: ${error.message}\n`, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+    }
     return c.text("internal server error\n", 500);
   });
   app.notFound((c) => c.text("not found\n", 404));

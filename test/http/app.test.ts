@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
+import { UnknownCommitOutcomeError } from "../../src/db/manifests.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { GitRepositories } from "../../src/http/git-routes.ts";
 import type { PushRequest } from "../../src/protocol/receive-pack.ts";
 import type { RepositorySnapshot } from "../../src/protocol/snapshot.ts";
+import { StorageError } from "../../src/storage/blob-store.ts";
 
 const KEY = "sg_0123456789abcdef_secret";
 const emptySnapshot: RepositorySnapshot = {
@@ -12,12 +14,13 @@ const emptySnapshot: RepositorySnapshot = {
   objects: { hasObject: () => false, readObject: () => undefined },
 };
 
-function makeApp(options: { trustOrgHeader?: boolean; maxBodyBytes?: number } = {}) {
+function makeApp(options: { trustOrgHeader?: boolean; maxBodyBytes?: number; failure?: Error } = {}) {
   const opened: string[] = [];
   const pushes: PushRequest[] = [];
   const repositories: GitRepositories = {
     snapshot: async (org, agent) => {
       opened.push(`${org}/${agent}`);
+      if (options.failure) throw options.failure;
       return emptySnapshot;
     },
     push: async (_org, _agent, request) => {
@@ -122,5 +125,24 @@ describe("git routes", () => {
     });
     expect(response.status).toBe(200);
     expect(pushes).toEqual([]);
+  });
+});
+
+describe("failures of storage and database", () => {
+  test("an unavailable dependency is a 503 with Retry-After; anything else a 500", async () => {
+    const unavailable = [
+      new StorageError("storage.unavailable", "GCS did not answer within 30000 ms"),
+      new UnknownCommitOutcomeError(new Error("connection lost")),
+      Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }),
+    ];
+    for (const failure of unavailable) {
+      const response = await makeApp({ failure }).app.request(infoRefs(), { headers: { authorization: `Bearer ${KEY}` } });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("5");
+      expect(await response.text()).toContain(failure.message);
+    }
+    const bug = await makeApp({ failure: new TypeError("x is undefined") }).app.request(infoRefs(), { headers: { authorization: `Bearer ${KEY}` } });
+    expect(bug.status).toBe(500);
+    expect(await bug.text()).not.toContain("undefined");
   });
 });
