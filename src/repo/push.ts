@@ -16,8 +16,18 @@ import type { Snapshot } from "./snapshot.ts";
  * command is judged against a snapshot — again after a lost compare-and-swap.
  */
 
-/** A repository rule beyond git's (the block rules): a reason to refuse `update`, or undefined. */
-export type UpdateCheck = (update: RefUpdate, objects: ObjectReader, snapshot: Snapshot) => Promise<string | undefined> | string | undefined;
+/**
+ * A repository rule beyond git's (the memory rules): what it says of `update`, or undefined when
+ * it has nothing to say. `objects` holds the repository's and the pushed objects.
+ */
+export type UpdateCheck = (update: RefUpdate, objects: ObjectReader, snapshot: Snapshot) => Promise<UpdateVerdict | undefined> | UpdateVerdict | undefined;
+
+export interface UpdateVerdict {
+  /** Why the update is refused (its `ng` reason); undefined when it is accepted. */
+  refusal?: string;
+  /** Lines for the user, e.g. one `path: reason` per problem (side-band 2, `remote:`). */
+  messages: readonly string[];
+}
 
 export interface PushRequest {
   updates: readonly RefUpdate[];
@@ -122,6 +132,8 @@ function checkPushedObjects(pack: LoadedPack, indexed: IndexedPack, repository: 
 export interface Judgement {
   statuses: RefUpdateStatus[];
   accepted: RefUpdate[];
+  /** What checkUpdate said to the user. */
+  messages: string[];
 }
 
 /**
@@ -134,8 +146,16 @@ export async function judgeUpdates(snapshot: Snapshot, incoming: IncomingObjects
   const counts = new Map<string, number>();
   for (const { ref } of request.updates) counts.set(ref, (counts.get(ref) ?? 0) + 1);
   const reasons: Array<string | undefined> = [];
+  const messages: string[] = [];
   for (const update of request.updates) {
-    reasons.push(counts.get(update.ref)! > 1 ? Reason.duplicate : await judgeUpdate(snapshot, incoming, objects, request, update));
+    if (counts.get(update.ref)! > 1) {
+      reasons.push(Reason.duplicate);
+      continue;
+    }
+    const reason = judgeUpdate(snapshot, incoming, objects, request, update);
+    const verdict = reason === undefined ? await request.checkUpdate?.(update, objects, snapshot) : undefined;
+    reasons.push(reason ?? verdict?.refusal);
+    messages.push(...(verdict?.messages ?? []));
   }
   markNameConflicts(snapshot, request.updates, reasons);
   if (request.atomic && reasons.some((reason) => reason !== undefined)) {
@@ -145,24 +165,19 @@ export async function judgeUpdates(snapshot: Snapshot, incoming: IncomingObjects
     const reason = reasons[i];
     return reason === undefined ? { ref, ok: true } : { ref, ok: false, reason };
   });
-  return { statuses, accepted: request.updates.filter((_, i) => reasons[i] === undefined) };
+  return { statuses, accepted: request.updates.filter((_, i) => reasons[i] === undefined), messages };
 }
 
 /** The repository's objects and a pack not stored yet. */
-function withPack(repository: ObjectDatabase, pack: LoadedPack | undefined, codec: Codec): ObjectDatabase {
+export function withPack(repository: ObjectDatabase, pack: LoadedPack | undefined, codec: Codec): ObjectDatabase {
   const objects = new ObjectDatabase(codec, { cacheBytes: 0 });
   for (const file of [...repository.packs].reverse()) objects.addPack(file);
   if (pack) objects.addPack(pack.file);
   return objects;
 }
 
-async function judgeUpdate(
-  snapshot: Snapshot,
-  incoming: IncomingObjects,
-  objects: ObjectDatabase,
-  request: PushRequest,
-  update: RefUpdate,
-): Promise<string | undefined> {
+/** git's own rules for one update: the reason to refuse it, or undefined. */
+function judgeUpdate(snapshot: Snapshot, incoming: IncomingObjects, objects: ObjectDatabase, request: PushRequest, update: RefUpdate): string | undefined {
   const { ref, oldOid, newOid } = update;
   if (!isUpdatableRefName(ref)) return Reason.funnyRefname;
   const current = snapshot.refs.get(ref) ?? ZERO_OID;
@@ -177,7 +192,7 @@ async function judgeUpdate(
       if (current !== ZERO_OID && !request.allowForcePush && !isAncestor(objects, current, newOid)) return Reason.nonFastForward;
     }
   }
-  return request.checkUpdate?.(update, objects, snapshot);
+  return undefined;
 }
 
 /**

@@ -1,16 +1,16 @@
 import { defaultCodec, type Codec } from "../git/codec/index.ts";
-import type { GitObject } from "../git/object/object.ts";
+import type { GitObject, ObjectReader } from "../git/object/object.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
 import { listObjects } from "../git/walk/index.ts";
-import { EMPTY_MANIFEST, type Manifest, type ManifestStore } from "../db/manifests.ts";
+import { EMPTY_MANIFEST, type AlongsideCommit, type Manifest, type ManifestStore } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
 import { legacyManifestKey, parseLegacyManifest } from "./legacy-manifest.ts";
 import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects, storePack, type LoadedPack } from "./packs.ts";
-import { judgeUpdates, Reason, receivePack, UnpackError, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
+import { judgeUpdates, Reason, receivePack, UnpackError, withPack, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /** A committed change of refs, for the layers above (the SQL mirror, the agent registry). */
@@ -29,6 +29,24 @@ export interface CommitEvent {
  * lines for the user; if it throws, the change stays committed and the user is warned.
  */
 export type CommitHook = (event: CommitEvent) => Promise<readonly string[] | void> | readonly string[] | void;
+
+/** A change of refs about to be committed: what work in the same transaction (the SQL mirror) sees. */
+export interface PendingCommit {
+  readonly org: string;
+  readonly agent: string;
+  readonly before: Snapshot;
+  /** The repository's objects and the objects the write adds. */
+  readonly objects: ObjectReader;
+  readonly updates: readonly RefUpdate[];
+  /** The manifest generation the commit creates. */
+  readonly generation: number;
+}
+
+/**
+ * Work to do in the transaction that commits a change of refs, so that it is committed with the
+ * refs or not at all (DESIGN.md, "The push transaction", step 5). Undefined: nothing to do.
+ */
+export type TransactionWork = (pending: PendingCommit) => Promise<AlongsideCommit | undefined> | AlongsideCommit | undefined;
 
 export interface CompactionOptions {
   /** Merge all packs into one when a repository has more than this many. */
@@ -53,6 +71,7 @@ export interface RepositoriesOptions {
   /** Each cached repository's cache of inflated objects. */
   objectCacheBytes?: number;
   onCommit?: CommitHook;
+  inTransaction?: TransactionWork;
   /** Compaction started in the background after a write leaves too many packs; false: never. */
   compaction?: CompactionOptions | false;
   /** Where failures of background work (compaction) go. */
@@ -224,7 +243,7 @@ export class Repositories {
       request.pushOptions ?? [],
       first,
     );
-    return { statuses: finalStatuses(outcome), messages: outcome.messages, committed: outcome.committed };
+    return { statuses: finalStatuses(outcome), messages: [...outcome.result.messages, ...outcome.messages], committed: outcome.committed };
   }
 
   /**
@@ -372,7 +391,18 @@ export class Repositories {
         stored.add(change.addPack.name);
       }
       const manifest = applyChange(snapshot.manifest, change);
-      if (await this.manifests.commit(org, agent, manifest)) {
+      const alongside =
+        change.updates.length > 0
+          ? await this.options.inTransaction?.({
+              org,
+              agent,
+              before: snapshot,
+              objects: withPack(snapshot.objects, change.addPack, this.codec),
+              updates: change.updates,
+              generation: manifest.generation,
+            })
+          : undefined;
+      if (await this.manifests.commit(org, agent, manifest, alongside)) {
         const committed = await this.installCommitted(keys, snapshot, manifest, change.addPack);
         const messages = change.updates.length > 0 ? await this.notify({ org, agent, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
         this.compactInBackground(org, agent, manifest);

@@ -295,6 +295,47 @@ describe("push", () => {
     }
   });
 
+  test("a repository rule refuses an update with its lines for the user; accepted updates still land", async () => {
+    const seen: Oid[] = [];
+    const request = {
+      updates: [update(MAIN, ZERO_OID, c2), update("refs/heads/side", ZERO_OID, side)],
+      pack: work.pack([c2, side]),
+      checkUpdate: (candidate: RefUpdate, objects: { hasObject(oid: Oid): boolean }) => {
+        seen.push(candidate.newOid);
+        expect(objects.hasObject(candidate.newOid)).toBe(true);
+        return candidate.ref === MAIN ? { refusal: "memory rules", messages: ["memory/a.md: too long", "memory/b.md: no description"] } : { messages: ["side: fine"] };
+      },
+    };
+    const result = await repos.push(ORG, AGENT, request);
+    expect(result.statuses).toEqual([
+      { ref: MAIN, ok: false, reason: "memory rules" },
+      { ref: "refs/heads/side", ok: true },
+    ]);
+    expect(result.messages).toEqual(["memory/a.md: too long", "memory/b.md: no description", "side: fine"]);
+    expect(seen).toEqual([c2, side]);
+    expect((await storedManifest())!.refs).toEqual(new Map([["refs/heads/side", side]]));
+  });
+
+  test("work in the commit's transaction sees the pushed objects and the new generation; its failure commits nothing", async () => {
+    let failing = false;
+    const pending: { generation: number; hasNew: boolean }[] = [];
+    const transactional = instance({
+      compaction: false,
+      inTransaction: ({ objects, updates, generation }) => {
+        pending.push({ generation, hasNew: objects.hasObject(updates[0].newOid) });
+        return async () => {
+          if (failing) throw new Error("mirror write failed");
+        };
+      },
+    });
+    await pushMain(transactional);
+    expect(pending).toEqual([{ generation: 1, hasNew: true }]);
+    failing = true;
+    await expect(transactional.push(ORG, AGENT, { updates: [update(MAIN, c2, c3)], pack: work.pack([c3], [c2]) })).rejects.toThrow("mirror write failed");
+    expect((await storedManifest())!.refs.get(MAIN)).toBe(c2);
+    expect((await transactional.snapshot(ORG, AGENT)).refs.get(MAIN)).toBe(c2);
+  });
+
   test("the commit hook sees every committed change; its failure is a warning", async () => {
     const events: CommitEvent[] = [];
     const hooked = instance({
