@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { authenticate, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
-import { mountGitRoutes, type GitRepositories } from "./git-routes.ts";
+import { GIT_BASES, mountGitRoutes, type GitRepositories } from "./git-routes.ts";
 
 export interface AppOptions {
   accounts: Authenticator;
@@ -25,8 +25,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
   app.notFound((c) => c.text("not found\n", 404));
   app.get("/healthz", (c) => c.text("ok\n"));
-  app.use("/v1/git/*", authenticate(options));
-  app.use("/git/*", authenticate(options));
+  for (const base of GIT_BASES) app.use(`${base}/:agent/state.git/*`, authenticate(options));
   mountGitRoutes(app, options);
   return app;
 }

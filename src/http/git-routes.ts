@@ -20,8 +20,11 @@ export interface GitRoutesOptions {
   maxBodyBytes: number;
 }
 
-/** Both bases of the Contract: `/v1/git` and `/git` (the path a Letta server proxies to). */
-const BASES = ["/v1/git", "/git"];
+/**
+ * The bases of the Contract: `/v1/git`, `/git` (the path a Letta server proxies to) and the root
+ * (where the previous service's proxy forwards, with `/v1/git` stripped).
+ */
+export const GIT_BASES = ["/v1/git", "/git", ""];
 
 // gitprotocol-http, "Smart Clients": answers must never be cached by a proxy.
 const NO_CACHE = {
@@ -44,7 +47,7 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
 
   const requireAgent = (c: Context<AppEnv>): string | Response => agentOf(c) ?? text(c, 404, "not found: invalid agent id");
 
-  for (const base of BASES) {
+  for (const base of GIT_BASES) {
     app.get(`${base}/:agent/state.git/info/refs`, async (c) => {
       const agent = requireAgent(c);
       if (agent instanceof Response) return agent;

@@ -58,7 +58,9 @@ describe("authentication", () => {
       expect((await app.request(infoRefs(), { headers: { authorization } })).status).toBe(200);
     }
     expect((await app.request(infoRefs("/git"), { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
-    expect(opened).toEqual(Array(4).fill("acme/agent-1"));
+    expect((await app.request(infoRefs(""), { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+    expect((await app.request(infoRefs(""))).status).toBe(401);
+    expect(opened).toEqual(Array(5).fill("acme/agent-1"));
   });
 
   test("X-Organization-Id counts only when trusted, and never beats a bad key", async () => {
