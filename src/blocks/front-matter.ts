@@ -8,7 +8,7 @@
  * rules use so that stategit accepts and refuses what the hook does; `frontMatterFields` is the
  * YAML one (the `yaml` package), which gives the values the mirror and the API show.
  */
-import { Document, isMap, isScalar, parseDocument } from "yaml";
+import { Document, isMap, isScalar, parseDocument, Scalar } from "yaml";
 
 /** What a memory file's text holds: the front matter's lines and the value after them. */
 export type FrontMatter =
@@ -134,11 +134,24 @@ export function frontMatterFields(lines: readonly string[], style: KeyStyle): Fr
 export type FieldUpdate = Record<string, string | number | boolean | undefined>;
 
 /** YAML that the hook reads back as the same flat key lines: no folding, no block scalars. */
-const YAML_OUTPUT = { lineWidth: 0, blockQuote: false } as const;
+const YAML_OUTPUT = { lineWidth: 0, blockQuote: false, doubleQuotedAsJSON: true } as const;
+
+/**
+ * Line breaks and invisible characters could make YAML fold a quoted value over several lines,
+ * which the hook would read as more keys: such strings are written double-quoted with escapes.
+ */
+const NEEDS_ESCAPES = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
+
+function yamlValue(value: string | number | boolean): Scalar {
+  const scalar = new Scalar(value);
+  if (typeof value === "string" && NEEDS_ESCAPES.test(value)) scalar.type = Scalar.QUOTE_DOUBLE;
+  return scalar;
+}
 
 function fieldsYaml(fields: FieldUpdate): string {
-  const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-  return Object.keys(defined).length === 0 ? "" : new Document(defined).toString(YAML_OUTPUT);
+  const document = new Document({});
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) document.set(key, yamlValue(value));
+  return isMap(document.contents) && document.contents.items.length > 0 ? document.toString(YAML_OUTPUT) : "";
 }
 
 /** A new file: front matter with `fields` in their order, then the value (LF line ends). */
@@ -193,7 +206,7 @@ export function updateFile(bytes: Uint8Array, update: FieldUpdate, value: string
   if (changed.length === 0) return replaceValue(bytes, value);
   for (const [key, next] of changed) {
     if (next === undefined) document.delete(key);
-    else document.set(key, next);
+    else document.set(key, yamlValue(next));
   }
   const yaml = isMap(document.contents) && document.contents.items.length > 0 ? document.toString(YAML_OUTPUT) : "";
   return encoder.encode(`${FENCE}\n${yaml}${FENCE}\n${value}`);
