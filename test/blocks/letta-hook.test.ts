@@ -34,6 +34,15 @@ const long = (characters: number) => `${"x".repeat(characters)}`;
 const symlink = (target: string): FileSpec => ({ content: target, mode: 0o120000 });
 const config = (value: object) => JSON.stringify({ version: 1, ...value });
 
+/** A v1 file `system/policy.md` with a value and, when given, a `read_only` line. */
+const policyFile = ([value, readOnly]: [string, string?]) => v1("rules", `${value}\n`, readOnly === undefined ? "" : `read_only: ${readOnly}\n`);
+const editPolicy = (name: string, before: [string, string?], after: [string, string?], codes: string[]): HookCase => ({
+  name,
+  base: { "system/policy.md": policyFile(before) },
+  change: { "system/policy.md": policyFile(after) },
+  codes,
+});
+
 const V1_CASES: HookCase[] = [
   { name: "a valid block", change: { "system/human.md": v1("the human", "likes tea\n") }, codes: [] },
   { name: "a nested valid block", change: { "system/project/notes.md": v1("notes", "x") }, codes: [] },
@@ -54,42 +63,12 @@ const V1_CASES: HookCase[] = [
   { name: "a symlink block", change: { "system/link.md": symlink("human.md") }, codes: ["frontmatter.missing"] },
   { name: "read_only on a new file", change: { "system/human.md": v1("x", "v", "read_only: true\n") }, codes: ["read-only.set"] },
   { name: "read_only: false on a new file", change: { "system/human.md": v1("x", "v", "read_only: false\n") }, codes: ["read-only.set"] },
-  {
-    name: "modifying a read-only file",
-    base: { "system/policy.md": v1("rules", "be kind\n", "read_only: true\n") },
-    change: { "system/policy.md": v1("rules", "be rude\n", "read_only: true\n") },
-    codes: ["read-only.modified"],
-  },
-  {
-    name: "turning read_only off",
-    base: { "system/policy.md": v1("rules", "be kind\n", "read_only: true\n") },
-    change: { "system/policy.md": v1("rules", "be kind\n", "read_only: false\n") },
-    codes: ["read-only.modified", "read-only.changed"],
-  },
-  {
-    name: "turning read_only on",
-    base: { "system/policy.md": v1("rules", "be kind\n", "read_only: false\n") },
-    change: { "system/policy.md": v1("rules", "be kind\n", "read_only: true\n") },
-    codes: ["read-only.changed"],
-  },
-  {
-    name: "removing read_only",
-    base: { "system/policy.md": v1("rules", "be kind\n", "read_only: false\n") },
-    change: { "system/policy.md": v1("rules", "be kind\n") },
-    codes: ["read-only.removed"],
-  },
-  {
-    name: "modifying a file with read_only: false",
-    base: { "system/policy.md": v1("rules", "be kind\n", "read_only: false\n") },
-    change: { "system/policy.md": v1("rules", "be kinder\n", "read_only: false\n") },
-    codes: [],
-  },
-  {
-    name: "read_only: \"true\" is not read-only for the hook",
-    base: { "system/policy.md": v1("rules", "be kind\n", 'read_only: "true"\n') },
-    change: { "system/policy.md": v1("rules", "be kinder\n", 'read_only: "true"\n') },
-    codes: [],
-  },
+  editPolicy("modifying a read-only file", ["be kind", "true"], ["be rude", "true"], ["read-only.modified"]),
+  editPolicy("turning read_only off", ["be kind", "true"], ["be kind", "false"], ["read-only.modified", "read-only.changed"]),
+  editPolicy("turning read_only on", ["be kind", "false"], ["be kind", "true"], ["read-only.changed"]),
+  editPolicy("removing read_only", ["be kind", "false"], ["be kind"], ["read-only.removed"]),
+  editPolicy("modifying a file with read_only: false", ["be kind", "false"], ["be kinder", "false"], []),
+  editPolicy('read_only: "true" is not read-only for the hook', ["be kind", '"true"'], ["be kinder", '"true"'], []),
   {
     name: "deleting a read-only file",
     base: { "system/policy.md": v1("rules", "be kind\n", "read_only: true\n"), "system/human.md": v1("x", "v") },

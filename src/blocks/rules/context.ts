@@ -92,6 +92,7 @@ function checkedFile(tree: TreeFiles, old: TreeFiles, path: string, version: Fil
   const previous = old.file(path);
   const style: KeyStyle = format === "v1" ? "v1" : "v2";
   let text: string | undefined;
+  let previousText: string | undefined;
   let frontMatter: FrontMatter | undefined;
   return {
     path,
@@ -99,7 +100,7 @@ function checkedFile(tree: TreeFiles, old: TreeFiles, path: string, version: Fil
     previous,
     exactRename: previous === undefined && renamedFrom.has(version.oid),
     text: () => (text ??= decodeText(tree.bytes(version))),
-    previousText: () => (previous === undefined ? undefined : decodeText(old.bytes(previous))),
+    previousText: () => (previous === undefined ? undefined : (previousText ??= decodeText(old.bytes(previous)))),
     frontMatter() {
       return (frontMatter ??= splitFrontMatter(this.text()));
     },

@@ -33,6 +33,13 @@ function requiredKeys(context: CheckContext): readonly string[] {
   return context.format === "v1" ? ["description"] : ["name", "description"];
 }
 
+/** One finding per file that must have front matter and whose front matter is of `kind`. */
+function filesWithFrontMatter(context: CheckContext, kind: "none" | "unclosed", reason: string): Finding[] {
+  return filesNeedingFrontMatter(context)
+    .filter((file) => file.frontMatter().kind === kind)
+    .map((file) => ({ path: file.path, reason }));
+}
+
 /** One finding per key line `select` picks, in files with front matter. */
 function keyFindings(context: CheckContext, select: (key: string, value: string, seen: Set<string>) => string | undefined): Finding[] {
   const findings: Finding[] = [];
@@ -52,19 +59,13 @@ export const FRONT_MATTER_RULES: readonly BlockRule[] = [
     code: "frontmatter.missing",
     source: HOOK,
     formats: ["v1", "v2", "shared"],
-    check: (context) =>
-      filesNeedingFrontMatter(context)
-        .filter((file) => file.frontMatter().kind === "none")
-        .map((file) => ({ path: file.path, reason: "missing frontmatter (must start with ---)" })),
+    check: (context) => filesWithFrontMatter(context, "none", "missing frontmatter (must start with ---)"),
   },
   {
     code: "frontmatter.unclosed",
     source: HOOK,
     formats: ["v1", "v2", "shared"],
-    check: (context) =>
-      filesNeedingFrontMatter(context)
-        .filter((file) => file.frontMatter().kind === "unclosed")
-        .map((file) => ({ path: file.path, reason: "frontmatter opened but never closed (missing closing ---)" })),
+    check: (context) => filesWithFrontMatter(context, "unclosed", "frontmatter opened but never closed (missing closing ---)"),
   },
   {
     code: "frontmatter.in-index",
