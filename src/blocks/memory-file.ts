@@ -5,7 +5,7 @@
 import type { ObjectReader } from "../git/object/index.ts";
 import type { Oid } from "../git/oid.ts";
 import { changedFiles, TreeFiles, type FileChange, type FileVersion } from "./changes.ts";
-import { decodeText, frontMatterFields, hookKeyValue, splitFrontMatter } from "./front-matter.ts";
+import { decodeText, frontMatterFields, hookKeyValue, renderFile, splitFrontMatter, updateFile, type FieldUpdate } from "./front-matter.ts";
 import { detectLayout, INDEX_FILE, isIndexPath, isMarkdown, kindOf, labelOf, type BlockLayout, type MemoryKind, type MemoryLayout } from "./layout.ts";
 import { limitOf } from "./rules/front-matter.ts";
 
@@ -106,4 +106,39 @@ export function mirrorChanges(input: MirrorInput): MirrorChanges {
     upserts: [...upserts].map(([path, version]) => memoryFile(layout, path, next.bytes(version), version.oid, (other) => next.has(other))),
     deletes: [...deletes],
   };
+}
+
+/** The layout of `main`'s tree (undefined: a repository without commits, read as v1). */
+export function treeLayout(objects: ObjectReader, tree: Oid | undefined, blockLayout: BlockLayout = "letta"): MemoryLayout {
+  return detectLayout(new TreeFiles(objects, tree).has(INDEX_FILE), blockLayout);
+}
+
+/** What an API write sets; fields left undefined keep the file's current values. */
+export interface BlockUpdate {
+  value: string;
+  name?: string;
+  description?: string;
+  readOnly?: boolean;
+  limit?: number;
+}
+
+/** Letta Code's defaultMemoryName: "project/tool-notes" → "Tool Notes". */
+function defaultName(label: string): string {
+  const words = (label.split("/").pop() ?? "").split(/[-_]+/).filter(Boolean);
+  return words.map((word) => `${word[0].toUpperCase()}${word.slice(1)}`).join(" ") || "Memory";
+}
+
+/**
+ * The bytes an API write of a block leaves at `path` (from blockPath), given the file there now.
+ * Indexes and seed files are all value; other files keep their front matter byte for byte when
+ * only the value changes. A new v2 block without a name gets Letta Code's default one.
+ */
+export function writeBlockFile(layout: MemoryLayout, path: string, current: Uint8Array | undefined, update: BlockUpdate): Uint8Array {
+  if (layout === "seed" || (layout === "v2" && isIndexPath(path))) return new TextEncoder().encode(update.value);
+  const fields: FieldUpdate =
+    layout === "v2"
+      ? { name: update.name ?? (current ? undefined : defaultName(path.slice(0, -".md".length))), description: update.description }
+      : { description: update.description, read_only: update.readOnly, limit: update.limit };
+  const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return current ? updateFile(current, defined, update.value) : renderFile(defined, update.value);
 }

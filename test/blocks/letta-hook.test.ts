@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { checkChanges, type MemoryPolicy } from "../../src/blocks/index.ts";
+import { checkChanges, writeBlockFile, type MemoryPolicy } from "../../src/blocks/index.ts";
 import { git, gitText, tempDir } from "../support/git.ts";
 import { installHook, lettaCodeBundle, repositoryObjects, writeHookInstaller, type HookPolicy } from "./letta-hook.ts";
 import { v1, v2, type FileSpec, type Files } from "./support.ts";
@@ -33,6 +33,8 @@ const ROOT = "# Memory\n";
 const long = (characters: number) => `${"x".repeat(characters)}`;
 const symlink = (target: string): FileSpec => ({ content: target, mode: 0o120000 });
 const config = (value: object) => JSON.stringify({ version: 1, ...value });
+/** A description YAML must quote and escape: what an API write produces for it must pass the hook. */
+const AWKWARD = "line one\nline two: 'quoted' # not a comment \u2028 \"end\"";
 
 /** A v1 file `system/policy.md` with a value and, when given, a `read_only` line. */
 const policyFile = ([value, readOnly]: [string, string?]) => v1("rules", `${value}\n`, readOnly === undefined ? "" : `read_only: ${readOnly}\n`);
@@ -45,6 +47,7 @@ const editPolicy = (name: string, before: [string, string?], after: [string, str
 
 const V1_CASES: HookCase[] = [
   { name: "a valid block", change: { "system/human.md": v1("the human", "likes tea\n") }, codes: [] },
+  { name: "a block written by the API", change: { "system/human.md": writeBlockFile("v1", "system/human.md", undefined, { value: "v", description: AWKWARD, limit: 9 }) }, codes: [] },
   { name: "a nested valid block", change: { "system/project/notes.md": v1("notes", "x") }, codes: [] },
   { name: "no front matter", change: { "system/human.md": "likes tea\n" }, codes: ["frontmatter.missing"] },
   { name: "front matter never closed", change: { "system/human.md": "---\ndescription: x\nlikes tea\n" }, codes: ["frontmatter.unclosed"] },
@@ -156,6 +159,7 @@ const V2_BASE: Files = { "MEMORY.md": ROOT };
 
 const V2_CASES: HookCase[] = [
   { name: "a valid root block", base: V2_BASE, change: { "human.md": v2("Human", "the human", "likes tea\n") }, codes: [] },
+  { name: "a block written by the API", base: V2_BASE, change: { "human.md": writeBlockFile("v2", "human.md", undefined, { value: "v", name: AWKWARD, description: AWKWARD }) }, codes: [] },
   { name: "starting v2 with a root index and a block", change: { "MEMORY.md": ROOT, "human.md": v2("Human", "the human", "x") }, codes: [] },
   { name: "no name", base: V2_BASE, change: { "human.md": "---\ndescription: d\n---\nv" }, codes: ["frontmatter.required-key"] },
   { name: "no front matter", base: V2_BASE, change: { "human.md": "v" }, codes: ["frontmatter.missing"] },

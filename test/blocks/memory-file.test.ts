@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { memoryFile, memoryFiles, mirrorChanges, type MemoryFile } from "../../src/blocks/memory-file.ts";
+import { blockPath, checkChanges } from "../../src/blocks/index.ts";
+import { memoryFile, memoryFiles, mirrorChanges, treeLayout, writeBlockFile, type MemoryFile } from "../../src/blocks/memory-file.ts";
 import { treesOf, v1, v2, type FileSpec, type Files } from "./support.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -102,5 +103,43 @@ describe("mirrorChanges", () => {
     const { objects, newTree } = treesOf({}, { "MEMORY.md": "# M", "a.md": v2("a", "a", "v"), "skills/s/SKILL.md": "s", "x.txt": "x" });
     expect(memoryFiles(objects, newTree).map(({ path }) => path)).toEqual(["MEMORY.md", "a.md", "skills/s/SKILL.md"]);
     expect(memoryFiles(objects, undefined)).toEqual([]);
+  });
+});
+
+describe("writeBlockFile: what an API write leaves in the file", () => {
+  const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+  test("a new block passes the rules of its layout", () => {
+    const v1File = writeBlockFile("v1", blockPath("v1", "human"), undefined, { value: "likes tea\n", description: "the human", limit: 100 });
+    expect(text(v1File)).toBe("---\ndescription: the human\nlimit: 100\n---\nlikes tea\n");
+    const v2File = writeBlockFile("v2", blockPath("v2", "tool-notes"), undefined, { value: "v", description: "notes" });
+    expect(text(v2File)).toBe("---\nname: Tool Notes\ndescription: notes\n---\nv");
+    for (const [base, path, file] of [
+      [{}, "system/human.md", v1File],
+      [{ "MEMORY.md": "# M" }, "tool-notes.md", v2File],
+    ] as const) {
+      const { objects, oldTree, newTree } = treesOf(base, { [path]: file });
+      expect(checkChanges({ objects, oldTree, newTree })).toEqual([]);
+    }
+  });
+
+  test("changing only the value keeps the front matter byte for byte", () => {
+    const current = bytes("---\ndescription:   spaced   # note\nread_only: false\n---\nold\n");
+    expect(text(writeBlockFile("v1", "system/a.md", current, { value: "new\n" }))).toBe("---\ndescription:   spaced   # note\nread_only: false\n---\nnew\n");
+    expect(text(writeBlockFile("v1", "system/a.md", current, { value: "new\n", description: "spaced" }))).toBe("---\ndescription:   spaced   # note\nread_only: false\n---\nnew\n");
+    expect(text(writeBlockFile("v2", "a.md", bytes(v2("A", "d", "old")), { value: "new", description: "e" }))).toBe(v2("A", "e", "new"));
+  });
+
+  test("indexes and seed files are all value", () => {
+    expect(text(writeBlockFile("v2", "MEMORY.md", bytes("# old"), { value: "# new", description: "ignored" }))).toBe("# new");
+    expect(text(writeBlockFile("seed", "blocks/a.md", undefined, { value: "v" }))).toBe("v");
+  });
+
+  test("treeLayout reads the layout of a tree", () => {
+    const { objects, oldTree, newTree } = treesOf({ "system/a.md": v1("a", "a") }, { "MEMORY.md": "# M" });
+    expect(treeLayout(objects, oldTree)).toBe("v1");
+    expect(treeLayout(objects, newTree)).toBe("v2");
+    expect(treeLayout(objects, undefined)).toBe("v1");
+    expect(treeLayout(objects, newTree, "seed")).toBe("seed");
   });
 });
