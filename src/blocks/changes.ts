@@ -13,6 +13,11 @@ export interface FileVersion {
   readonly oid: Oid;
 }
 
+/** A regular file, executable or not (git's modes 100644, 100755, 100664), as the hook tests it: its mode starts with "100". */
+export function isRegularFile(version: FileVersion): boolean {
+  return version.mode.toString(8).startsWith("100");
+}
+
 /** One path whose entry differs: absent `old` is an addition, absent `new` a deletion. */
 export interface FileChange {
   readonly path: string;

@@ -4,7 +4,7 @@
  */
 import type { ObjectReader } from "../git/object/index.ts";
 import type { Oid } from "../git/oid.ts";
-import { changedFiles, TreeFiles, type FileChange, type FileVersion } from "./changes.ts";
+import { changedFiles, isRegularFile, TreeFiles, type FileChange, type FileVersion } from "./changes.ts";
 import { decodeText, frontMatterFields, hookKeyValue, renderFile, splitFrontMatter, updateFile, type FieldUpdate } from "./front-matter.ts";
 import { detectLayout, INDEX_FILE, isIndexPath, isMarkdown, kindOf, labelOf, type BlockLayout, type MemoryKind, type MemoryLayout } from "./layout.ts";
 import { limitOf } from "./rules/front-matter.ts";
@@ -69,7 +69,7 @@ export function memoryFiles(objects: ObjectReader, tree: Oid | undefined, blockL
 
 /** Rows are the regular `*.md` files (not symlinks or submodules). */
 function isMemoryEntry(path: string, version: FileVersion): boolean {
-  return isMarkdown(path) && version.mode.toString(8).startsWith("100");
+  return isMarkdown(path) && isRegularFile(version);
 }
 
 /**

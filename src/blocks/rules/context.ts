@@ -4,7 +4,7 @@
  */
 import type { ObjectReader } from "../../git/object/index.ts";
 import type { Oid } from "../../git/oid.ts";
-import { changedFiles, TreeFiles, type FileChange, type FileVersion } from "../changes.ts";
+import { changedFiles, isRegularFile, TreeFiles, type FileChange, type FileVersion } from "../changes.ts";
 import { decodeText, frontMatterKeys, splitFrontMatter, type FrontMatter, type FrontMatterKey, type KeyStyle } from "../front-matter.ts";
 import { INDEX_FILE, isIndexed, isIndexPath, isMarkdown, type BlockLayout } from "../layout.ts";
 import { CONFIG_PATH, constraintsOf, DEFAULT_MEMFS_CONFIG, parseMemfsConfig, type Constraints, type MemfsConfig } from "../memfs-config.ts";
@@ -65,7 +65,7 @@ export interface CheckContext {
    * or the config changes, plus the files below a v2 index the change deletes.
    */
   readonly affected: readonly CheckedFile[];
-  /** The limits, when the hook would check them (v2, or a config in either tree); else undefined. */
+  /** The limits, when the hook would check them (v2, or a valid config in the new tree); else undefined. */
   readonly constraints?: Constraints;
   readonly configChange?: FileChange;
   /** Why the new config is invalid, when the change writes an invalid one. */
@@ -122,7 +122,7 @@ function constraintsFor(format: RuleFormat, config: MemfsConfig | undefined): Co
 function readConfig(tree: TreeFiles): { config?: MemfsConfig; problems: string[] } {
   const file = tree.file(CONFIG_PATH);
   if (!file) return { problems: [] };
-  if (!file.mode.toString(8).startsWith("100")) return { problems: ["constraint config must be a regular file"] };
+  if (!isRegularFile(file)) return { problems: ["constraint config must be a regular file"] };
   const parsed = parseMemfsConfig(decodeText(tree.bytes(file)));
   return "config" in parsed ? { config: parsed.config, problems: [] } : { problems: parsed.problems };
 }

@@ -4,6 +4,7 @@
  * (src/memory-constraints.ts, validateMemoryTreeConstraints), which checks the whole tree on every
  * commit; stategit checks the files the change affects.
  */
+import { isRegularFile } from "../changes.ts";
 import { ancestorDirectories, INDEX_FILE, isMarkdown } from "../layout.ts";
 import { countCharacters, decodeText } from "../front-matter.ts";
 import { CONFIG_PATH } from "../memfs-config.ts";
@@ -16,14 +17,10 @@ const VALIDATOR = "Letta Code pre-commit hook, validateMemoryTreeConstraints";
 /** The hook's flat-skill patterns: v1 also catches the older `memory/` prefix. */
 const FLAT_SKILL = { v1: /^(?:memory\/)?skills\/[^/]+\.md$/, v2: /^skills\/[^/]+\.md$/ };
 
-function isRegularFile(mode: number): boolean {
-  return mode.toString(8).startsWith("100");
-}
-
 /** Affected memory files the validator counts: regular files in its scope, when it runs. */
 function constrainedFiles(context: CheckContext): CheckedFile[] {
   if (!context.constraints) return [];
-  return context.affected.filter((file) => inConstraintScope(context, file.path) && isRegularFile(file.version.mode));
+  return context.affected.filter((file) => inConstraintScope(context, file.path) && isRegularFile(file.version));
 }
 
 function isRootMarkdown(path: string): boolean {
@@ -72,7 +69,7 @@ export const TREE_RULES: readonly BlockRule[] = [
     check: (context) =>
       context.constraints
         ? context.affected
-            .filter((file) => inConstraintScope(context, file.path) && !isRegularFile(file.version.mode))
+            .filter((file) => inConstraintScope(context, file.path) && !isRegularFile(file.version))
             .map((file) => ({ path: file.path, reason: "memory Markdown must be a regular file" }))
         : [],
   },
@@ -110,7 +107,7 @@ export const TREE_RULES: readonly BlockRule[] = [
       if (max === undefined || !context.affected.some((file) => isRootMarkdown(file.path))) return [];
       const total = context.new
         .filesIn("")
-        .filter(({ path, version }) => isRootMarkdown(path) && isRegularFile(version.mode))
+        .filter(({ path, version }) => isRootMarkdown(path) && isRegularFile(version))
         .reduce((sum, { version }) => sum + countCharacters(decodeText(context.new.bytes(version))), 0);
       return total > max ? [{ path: "core memory", reason: `${total} characters exceeds ${max} from maxCoreMemoryCharacters` }] : [];
     },
