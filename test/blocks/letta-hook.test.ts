@@ -57,6 +57,7 @@ const V1_CASES: HookCase[] = [
   { name: "a quoted empty description (v1 reads it as text)", change: { "system/human.md": '---\ndescription: ""\n---\nv' }, codes: [] },
   { name: "a repeated description (v1 allows it)", change: { "system/human.md": "---\ndescription: a\ndescription: b\n---\nv" }, codes: [] },
   { name: "a multi-line YAML description", change: { "system/human.md": "---\ndescription: >\n  folded\n  text\n---\nv" }, codes: [] },
+  { name: "a key line without a colon is its own value", change: { "system/human.md": "---\ndescription\n---\nv" }, codes: [] },
   { name: "an indented unknown key (v1 skips indented lines)", change: { "system/human.md": v1("x", "v", "  mood: happy\n") }, codes: [] },
   { name: "CRLF line ends", change: { "system/human.md": "---\r\ndescription: x\r\n---\r\nv\r\n" }, codes: ["frontmatter.missing"] },
   { name: "a byte-order mark", change: { "system/human.md": `\uFEFF${v1("x", "v")}` }, codes: ["frontmatter.missing"] },
