@@ -36,7 +36,7 @@ export function lettaCodeBundle(): { bundle: string } | { error: string } {
   mkdirSync(join(CACHE, ".."), { recursive: true });
   const scratch = mkdtempSync(`${CACHE}.partial-`);
   try {
-    const pack = run(["npm", "pack", "--silent", `@letta-ai/letta-code@${LETTA_CODE_VERSION}`, "--pack-destination", scratch]);
+    const pack = run(["npm", "pack", "--loglevel", "error", `@letta-ai/letta-code@${LETTA_CODE_VERSION}`, "--pack-destination", scratch]);
     const tarball = readdirSync(scratch).find((name) => name.endsWith(".tgz"));
     if (!pack.ok || !tarball) return { error: `npm pack @letta-ai/letta-code@${LETTA_CODE_VERSION} failed: ${pack.output.trim()}` };
     const untar = run(["tar", "xzf", tarball], scratch);
