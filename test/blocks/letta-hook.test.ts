@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { checkChanges, writeBlockFile, type MemoryPolicy } from "../../src/blocks/index.ts";
 import { git, gitText, tempDir } from "../support/git.ts";
 import { installHook, lettaCodeBundle, repositoryObjects, writeHookInstaller, type HookPolicy } from "./letta-hook.ts";
+import { seededRandom } from "../support/random.ts";
 import { v1, v2, type FileSpec, type Files } from "./support.ts";
 
 interface HookCase {
@@ -346,3 +347,40 @@ for (const [title, cases] of TABLES) {
     }
   });
 }
+
+/** Pieces of front matter lines where the hook's reading has corners: spacing, quotes, empties, repeats. */
+const KEYS = ["name", "description", "read_only", "limit", "mood", " description", "desc ription", "name ", ""];
+const SEPARATORS = [": ", ":", " : ", ":\t", ""];
+const VALUES = ["x", "", '""', "''", " y ", "a: b", "true", "#"];
+const INDENTS = ["", "", "", " ", "\t"];
+const RANDOM_CASES = 12;
+
+/** Valid front matter with random lines added and its own lines' spacing and values changed. */
+function randomFrontMatter(random: () => number, format: "v1" | "v2"): string {
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+  const valid = format === "v1" ? ["description: d"] : ["name: n", "description: d"];
+  const lines = valid.map((line) => (random() < 0.3 ? `${pick(INDENTS)}${line.split(":")[0]}${pick(SEPARATORS)}${pick(VALUES)}` : line));
+  for (let extra = Math.floor(random() * 3); extra > 0; extra--) {
+    lines.splice(Math.floor(random() * (lines.length + 1)), 0, `${pick(INDENTS)}${pick(KEYS)}${pick(SEPARATORS)}${pick(VALUES)}`);
+  }
+  return `---\n${lines.join("\n")}\n---\nvalue\n`;
+}
+
+describe.skipIf(skip)("Letta Code's hook and stategit agree on random front matter", () => {
+  for (const [format, base, path] of [
+    ["v1", undefined, "system/random.md"],
+    ["v2", V2_BASE, "random.md"],
+  ] as const) {
+    test(format, () => {
+      const random = seededRandom(format === "v1" ? 101 : 202);
+      const verdicts = new Set<boolean>();
+      for (let i = 0; i < RANDOM_CASES; i++) {
+        const content = randomFrontMatter(random, format);
+        const { hookAccepts, hookOutput, codes } = judge({ name: content, base, change: { [path]: content }, codes: [] }, caseIndex++);
+        if (hookAccepts !== (codes.length === 0)) throw new Error(`verdicts differ on ${JSON.stringify(content)}: stategit ${JSON.stringify(codes)}, the hook:\n${hookOutput}`);
+        verdicts.add(hookAccepts);
+      }
+      expect([...verdicts].sort()).toEqual([false, true]);
+    });
+  }
+});
