@@ -25,14 +25,14 @@ export interface FileChange {
   readonly new?: FileVersion;
 }
 
-export function readTreeEntries(objects: ObjectReader, oid: Oid): TreeEntry[] {
+function readTreeEntries(objects: ObjectReader, oid: Oid): TreeEntry[] {
   const object = objects.readObject(oid);
   if (!object) throw new MissingObjectError(oid);
   if (object.type !== "tree") throw new CorruptDataError("blocks.tree", `object ${oid} is a ${object.type}, not a tree`);
   return parseTree(object.data);
 }
 
-export function readBlob(objects: ObjectReader, oid: Oid): Uint8Array {
+function readBlob(objects: ObjectReader, oid: Oid): Uint8Array {
   const object = objects.readObject(oid);
   if (!object) throw new MissingObjectError(oid);
   if (object.type !== "blob") throw new CorruptDataError("blocks.blob", `object ${oid} is a ${object.type}, not a blob`);
