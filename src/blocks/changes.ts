@@ -4,7 +4,7 @@
  * being read, so a change to 1 file of 200 reads the trees on its path and nothing else.
  */
 import { CorruptDataError, MissingObjectError } from "../git/errors.ts";
-import { compareTreeEntries, isTreeMode, parseTree, treeEntryName, type ObjectReader, type TreeEntry } from "../git/object/index.ts";
+import { compareTreeEntries, FileMode, isTreeMode, parseTree, treeEntryName, type ObjectReader, type TreeEntry } from "../git/object/index.ts";
 import type { Oid } from "../git/oid.ts";
 
 /** A non-tree entry: a blob (regular, executable, symlink) or a gitlink. */
@@ -16,6 +16,11 @@ export interface FileVersion {
 /** A regular file, executable or not (git's modes 100644, 100755, 100664), as the hook tests it: its mode starts with "100". */
 export function isRegularFile(version: FileVersion): boolean {
   return version.mode.toString(8).startsWith("100");
+}
+
+/** A submodule's commit: it names no object of this repository, so it has no content to read. */
+export function isSubmodule(version: FileVersion): boolean {
+  return version.mode === FileMode.Gitlink;
 }
 
 /** One path whose entry differs: absent `old` is an addition, absent `new` a deletion. */

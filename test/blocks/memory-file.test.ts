@@ -95,6 +95,10 @@ describe("mirrorChanges", () => {
     expect(mirror({ "a.md": "a" }, { "a.md": { content: "b.md", mode: 0o120000 }, "b.md": "b" })).toEqual({ upserts: ["b.md - file"], deletes: ["a.md"] });
   });
 
+  test("submodules are not rows", () => {
+    expect(mirror({ "a.md": "a" }, { "a.md": { content: "6".repeat(40), mode: 0o160000 }, "b.md": { content: "6".repeat(40), mode: 0o160000 } })).toEqual({ upserts: [], deletes: ["a.md"] });
+  });
+
   test("seed layout", () => {
     expect(mirror({}, { "blocks/human.md": "h", "system/x.md": v1("x", "x") }, "seed")).toEqual({ upserts: ["blocks/human.md human block", "system/x.md - file"], deletes: [] });
   });

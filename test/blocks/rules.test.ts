@@ -157,6 +157,14 @@ describe("what a change is checked for", () => {
   });
 });
 
+test("submodules named like memory files are refused where the hook reads memory, and never read", () => {
+  const submodule = { content: "5".repeat(40), mode: 0o160000 };
+  expect(codes({ change: { "system/sub.md": submodule }, options: { systemTokenBudget: 10 } })).toEqual(["file.not-regular"]);
+  expect(codes({ base: ROOT, change: { "sub.md": submodule, ".memfs.config.json": config({}) }, options: { isAdmin: true } })).toEqual(["file.not-regular"]);
+  expect(codes({ change: { "notes/sub.md": submodule, "skills/x.md": submodule } })).toEqual(["skills.flat"]);
+  expect(codes({ base: { "system/sub.md": submodule, "system/a.md": v1("a", "a") }, change: { "system/sub.md": null }, options: { systemTokenBudget: 10 } })).toEqual([]);
+});
+
 describe("policies and layouts", () => {
   test("shared-memory: v2 front matter over every .md, no indexes, no core total, no default limits", () => {
     expect(codes({ policy: "shared-memory", change: { "a/b/c/d.md": v2("d", "d", "x".repeat(70_000)) } })).toEqual([]);

@@ -4,7 +4,7 @@ import { FileMode, serializeTree, type GitObject, type ObjectReader, type TreeEn
 import { ObjectDatabase } from "../../src/git/odb/index.ts";
 import type { Oid } from "../../src/git/oid.ts";
 
-/** A file's content, or its content and mode (a symlink's content is its target). */
+/** A file's content, or its content and mode (a symlink's content is its target, a submodule's its commit id). */
 export type FileSpec = string | Uint8Array | { content: string | Uint8Array; mode: number };
 export type Files = Record<string, FileSpec>;
 
@@ -28,7 +28,9 @@ export function writeTree(objects: ObjectDatabase, files: Files): Oid {
       continue;
     }
     const { data, mode } = specParts(spec);
-    entries.push({ mode, name: encoder.encode(path), oid: objects.addObject("blob", data) });
+    // A submodule's entry names a commit of another repository: its content is that id.
+    const oid = mode === FileMode.Gitlink ? new TextDecoder().decode(data) : objects.addObject("blob", data);
+    entries.push({ mode, name: encoder.encode(path), oid });
   }
   for (const [name, children] of directories) entries.push({ mode: FileMode.Tree, name: encoder.encode(name), oid: writeTree(objects, children) });
   return objects.addObject("tree", serializeTree(entries));

@@ -4,7 +4,7 @@
  */
 import type { ObjectReader } from "../../git/object/index.ts";
 import type { Oid } from "../../git/oid.ts";
-import { changedFiles, isRegularFile, TreeFiles, type FileChange, type FileVersion } from "../changes.ts";
+import { changedFiles, isRegularFile, isSubmodule, TreeFiles, type FileChange, type FileVersion } from "../changes.ts";
 import { decodeText, frontMatterKeys, splitFrontMatter, type FrontMatter, type FrontMatterKey, type KeyStyle } from "../front-matter.ts";
 import { INDEX_FILE, isIndexed, isIndexPath, isMarkdown, type BlockLayout } from "../layout.ts";
 import { CONFIG_PATH, constraintsOf, DEFAULT_MEMFS_CONFIG, parseMemfsConfig, type Constraints, type MemfsConfig } from "../memfs-config.ts";
@@ -58,8 +58,10 @@ export interface CheckContext {
   readonly old: TreeFiles;
   readonly new: TreeFiles;
   readonly changes: readonly FileChange[];
-  /** Files the change adds or modifies. */
+  /** Files the change adds or modifies (submodules aside: they have no content). */
   readonly changed: readonly CheckedFile[];
+  /** Submodule entries the change adds or modifies. */
+  readonly submodules: readonly string[];
   /**
    * Files whose verdict the change can alter: the changed ones, plus every file when the format
    * or the config changes, plus the files below a v2 index the change deletes.
@@ -135,18 +137,22 @@ export function buildContext(input: CheckInput & { newTree: Oid }): CheckContext
   const renamedFrom = new Set(changes.filter((change) => change.old && !change.new).map((change) => (change.old as FileVersion).oid));
   const toChecked = (path: string, version: FileVersion) => checkedFile(next, old, path, version, format, renamedFrom);
 
-  const changed = changes.filter((change) => change.new).map((change) => toChecked(change.path, change.new as FileVersion));
+  const written = changes.flatMap(({ path, new: version }) => (version ? [{ path, version }] : []));
+  const changed = written.filter(({ version }) => !isSubmodule(version)).map(({ path, version }) => toChecked(path, version));
   const configChange = changes.find((change) => change.path === CONFIG_PATH);
   const { config, problems } = readConfig(next);
   const formatSwitched = format === "v2" && !hasRootIndex(old) && old.root !== undefined;
   let affected = changed;
   if (formatSwitched || configChange) {
-    affected = next.files().map(({ path, version }) => toChecked(path, version));
+    affected = next
+      .files()
+      .filter(({ version }) => !isSubmodule(version))
+      .map(({ path, version }) => toChecked(path, version));
   } else if (format === "v2") {
     const below = new Map<string, FileVersion>();
     for (const change of changes) {
       if (!change.old || change.new || !isIndexPath(change.path) || change.path === INDEX_FILE) continue;
-      for (const { path, version } of next.files(change.path.slice(0, -INDEX_FILE.length - 1))) below.set(path, version);
+      for (const { path, version } of next.files(change.path.slice(0, -INDEX_FILE.length - 1))) if (!isSubmodule(version)) below.set(path, version);
     }
     for (const file of changed) below.delete(file.path);
     affected = [...changed, ...[...below].map(([path, version]) => toChecked(path, version))];
@@ -159,6 +165,7 @@ export function buildContext(input: CheckInput & { newTree: Oid }): CheckContext
     new: next,
     changes,
     changed,
+    submodules: written.filter(({ version }) => isSubmodule(version)).map(({ path }) => path),
     affected,
     constraints: constraintsFor(format, config),
     configChange,

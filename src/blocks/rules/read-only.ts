@@ -4,6 +4,7 @@
  * An `--admin` key may break all of these. stategit is stricter in one documented way: it also
  * refuses deleting a read-only file, and so renaming it (the hook checks only added and modified files).
  */
+import { isSubmodule } from "../changes.ts";
 import { decodeText, hookKeyValue } from "../front-matter.ts";
 import { frontMatterFiles } from "./front-matter.ts";
 import { inFrontMatterScope, type CheckContext, type CheckedFile } from "./context.ts";
@@ -84,7 +85,7 @@ export const READ_ONLY_RULES: readonly BlockRule[] = [
     adminMayOverride: true,
     check: (context) =>
       context.changes.flatMap(({ path, old, new: next }) =>
-        old && !next && inFrontMatterScope(context, path) && isReadOnly(decodeText(context.old.bytes(old)))
+        old && !next && !isSubmodule(old) && inFrontMatterScope(context, path) && isReadOnly(decodeText(context.old.bytes(old)))
           ? [{ path, reason: "file is read_only and cannot be deleted or renamed" }]
           : [],
       ),

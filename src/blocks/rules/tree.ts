@@ -4,11 +4,11 @@
  * (src/memory-constraints.ts, validateMemoryTreeConstraints), which checks the whole tree on every
  * commit; stategit checks the files the change affects.
  */
-import { isRegularFile } from "../changes.ts";
+import { isRegularFile, isSubmodule } from "../changes.ts";
 import { ancestorDirectories, INDEX_FILE, isMarkdown } from "../layout.ts";
 import { countCharacters, decodeText } from "../front-matter.ts";
 import { CONFIG_PATH } from "../memfs-config.ts";
-import { inConstraintScope, type CheckContext, type CheckedFile } from "./context.ts";
+import { inConstraintScope, inFrontMatterScope, type CheckContext, type CheckedFile } from "./context.ts";
 import { ALL_FORMATS, type BlockRule, type Finding } from "./rule.ts";
 
 const HOOK_SCRIPT = "Letta Code pre-commit hook (script)";
@@ -38,9 +38,9 @@ export const TREE_RULES: readonly BlockRule[] = [
     source: HOOK_SCRIPT,
     formats: ALL_FORMATS,
     check: (context) =>
-      context.changed
-        .filter((file) => FLAT_SKILL[context.format === "v1" ? "v1" : "v2"].test(file.path))
-        .map((file) => ({ path: file.path, reason: "invalid skill path (skills must be folders). Use skills/<name>/SKILL.md" })),
+      context.changes
+        .filter((change) => change.new && FLAT_SKILL[context.format === "v1" ? "v1" : "v2"].test(change.path))
+        .map(({ path }) => ({ path, reason: "invalid skill path (skills must be folders). Use skills/<name>/SKILL.md" })),
   },
   {
     code: "index.root-required",
@@ -66,12 +66,12 @@ export const TREE_RULES: readonly BlockRule[] = [
     code: "file.not-regular",
     source: VALIDATOR,
     formats: ALL_FORMATS,
+    // The validator refuses symlinks; a submodule fails the hook everywhere it reads memory files.
     check: (context) =>
-      context.constraints
-        ? context.affected
-            .filter((file) => inConstraintScope(context, file.path) && !isRegularFile(file.version))
-            .map((file) => ({ path: file.path, reason: "memory Markdown must be a regular file" }))
-        : [],
+      [
+        ...(context.constraints ? context.affected.filter((file) => inConstraintScope(context, file.path) && !isRegularFile(file.version)).map(({ path }) => path) : []),
+        ...context.submodules.filter((path) => inFrontMatterScope(context, path) || inConstraintScope(context, path)),
+      ].map((path) => ({ path, reason: "memory Markdown must be a regular file" })),
   },
   {
     code: "depth.exceeded",
@@ -134,7 +134,7 @@ export const TREE_RULES: readonly BlockRule[] = [
       if (budget === undefined || !context.affected.some((file) => isSystemBlock(file.path))) return [];
       const total = context.new
         .files("system")
-        .filter(({ path }) => isSystemBlock(path))
+        .filter(({ path, version }) => isSystemBlock(path) && !isSubmodule(version))
         .reduce((sum, { version }) => sum + estimatedTokens(context.new.bytes(version).length), 0);
       return total >= budget ? [{ path: "system", reason: `${total} estimated tokens, the budget is fewer than ${budget}` }] : [];
     },
