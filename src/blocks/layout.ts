@@ -35,15 +35,22 @@ export function isIndexPath(path: string): boolean {
   return path === INDEX_FILE || path.endsWith(`/${INDEX_FILE}`);
 }
 
-/** The directories above `path`, outermost first: "a/b/c.md" → ["a", "a/b"]. */
-export function ancestorDirectories(path: string): string[] {
-  const segments = path.split("/").slice(0, -1);
-  return segments.map((_, i) => segments.slice(0, i + 1).join("/"));
+/**
+ * The index of the outermost directory above `path` that lacks one ("a/b/c.md" looks for
+ * "a/MEMORY.md", then "a/b/MEMORY.md"), or undefined when every ancestor has its index. Stops at
+ * the first missing one, so a deep path costs no more than its depth.
+ */
+export function firstMissingIndex(path: string, hasFile: (path: string) => boolean): string | undefined {
+  for (let slash = path.indexOf("/"); slash >= 0; slash = path.indexOf("/", slash + 1)) {
+    const index = `${path.slice(0, slash)}/${INDEX_FILE}`;
+    if (!hasFile(index)) return index;
+  }
+  return undefined;
 }
 
 /** True when a file at `path` is readable as a v2 block: every ancestor has its own index. */
 export function isIndexed(path: string, hasFile: (path: string) => boolean): boolean {
-  return ancestorDirectories(path).every((directory) => hasFile(`${directory}/${INDEX_FILE}`));
+  return firstMissingIndex(path, hasFile) === undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  * commit; stategit checks the files the change affects.
  */
 import { isRegularFile, isSubmodule } from "../changes.ts";
-import { ancestorDirectories, INDEX_FILE, isMarkdown } from "../layout.ts";
+import { firstMissingIndex, INDEX_FILE, isMarkdown } from "../layout.ts";
 import { countCharacters, decodeText } from "../front-matter.ts";
 import { CONFIG_PATH } from "../memfs-config.ts";
 import { inConstraintScope, inFrontMatterScope, type CheckContext, type CheckedFile } from "./context.ts";
@@ -56,9 +56,7 @@ export const TREE_RULES: readonly BlockRule[] = [
       context.affected
         .filter((file) => inConstraintScope(context, file.path))
         .flatMap((file) => {
-          const missing = ancestorDirectories(file.path)
-            .map((directory) => `${directory}/${INDEX_FILE}`)
-            .find((index) => !context.new.has(index));
+          const missing = firstMissingIndex(file.path, (index) => context.new.has(index));
           return missing ? [{ path: file.path, reason: `missing required index ${missing}` }] : [];
         }),
   },
