@@ -3,7 +3,7 @@ import { GitError } from "../git/errors.ts";
 export type DialectName = "sqlite" | "postgres";
 
 /** What a statement may bind. Statements number their parameters `$1`, `$2`… on both dialects. */
-export type SqlValue = string | number | bigint | null | Uint8Array;
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
 
 /** Runs statements: the adapter itself, or the connection of one transaction. */
 export interface SqlClient {

@@ -72,6 +72,59 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: "the SQL mirror of memory files, with full-text search",
+    statements: ({ name, timestamp }) => [
+      `CREATE TABLE memory_files (
+        org TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        path TEXT NOT NULL,
+        label TEXT,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        name TEXT,
+        description TEXT,
+        read_only BOOLEAN,
+        value_limit INTEGER,
+        blob TEXT NOT NULL,
+        commit_id TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        updated_at ${timestamp} NOT NULL,
+        ${name === "postgres" ? SEARCH_VECTOR_COLUMN : ""}
+        PRIMARY KEY (org, repo, path)
+      )`,
+      "CREATE INDEX memory_files_label ON memory_files (org, repo, label)",
+      ...(name === "postgres" ? ["CREATE INDEX memory_files_search ON memory_files USING GIN (search)"] : SQLITE_SEARCH_INDEX),
+    ],
+  },
+];
+
+/**
+ * Full-text search over memory files: label first, then description, then the value. PostgreSQL
+ * keeps a weighted tsvector beside each row (the 'simple' configuration: memory is in any
+ * language, so no stemming); SQLite an FTS5 index over the same columns, kept by triggers.
+ */
+const SEARCH_VECTOR_COLUMN = `search tsvector GENERATED ALWAYS AS (
+          setweight(to_tsvector('simple', coalesce(label, '')), 'A') ||
+          setweight(to_tsvector('simple', coalesce(description, '')), 'B') ||
+          to_tsvector('simple', value)
+        ) STORED,`;
+
+const SQLITE_SEARCH_INDEX = [
+  `CREATE VIRTUAL TABLE memory_search USING fts5(
+    label, description, value, content = 'memory_files', tokenize = 'unicode61 remove_diacritics 2'
+  )`,
+  `CREATE TRIGGER memory_files_search_insert AFTER INSERT ON memory_files BEGIN
+    INSERT INTO memory_search (rowid, label, description, value) VALUES (new.rowid, new.label, new.description, new.value);
+  END`,
+  `CREATE TRIGGER memory_files_search_delete AFTER DELETE ON memory_files BEGIN
+    INSERT INTO memory_search (memory_search, rowid, label, description, value) VALUES ('delete', old.rowid, old.label, old.description, old.value);
+  END`,
+  `CREATE TRIGGER memory_files_search_update AFTER UPDATE ON memory_files BEGIN
+    INSERT INTO memory_search (memory_search, rowid, label, description, value) VALUES ('delete', old.rowid, old.label, old.description, old.value);
+    INSERT INTO memory_search (rowid, label, description, value) VALUES (new.rowid, new.label, new.description, new.value);
+  END`,
 ];
 
 /** Any fixed number: a PostgreSQL advisory lock that serialises servers migrating at once. */

@@ -1,0 +1,196 @@
+import type { MemoryKind } from "../blocks/layout.ts";
+import type { MemoryFile } from "../blocks/memory-file.ts";
+import type { Oid } from "../git/oid.ts";
+import { toDate, type SqlClient } from "./adapter.ts";
+
+/** A row of the SQL mirror: one memory file of `main`'s tip, with the commit it was read from. */
+export interface MirroredFile extends MemoryFile {
+  commit: Oid;
+  generation: number;
+  updatedAt: Date;
+}
+
+/** What a change of `main` does to the mirror: files written (new or changed) and paths removed. */
+export interface MirrorUpdate {
+  upserts: readonly MemoryFile[];
+  deletes: readonly string[];
+}
+
+export interface SearchHit {
+  repo: string;
+  path: string;
+  label?: string;
+  kind: MemoryKind;
+  description?: string;
+  /** Text around the matches, without markup; `highlights` are the matched [start, end) ranges in it (UTF-16 offsets). */
+  snippet: string;
+  highlights: [number, number][];
+  commit: Oid;
+}
+
+export interface SearchOptions {
+  /** Only these repositories (an agent's own and, later, those attached to it). */
+  repos?: readonly string[];
+  limit: number;
+}
+
+interface FileColumns {
+  path: string;
+  label: string | null;
+  kind: MemoryKind;
+  value: string;
+  name: string | null;
+  description: string | null;
+  read_only: boolean | number | null;
+  value_limit: number | null;
+  blob: string;
+  commit_id: string;
+  generation: number | string;
+  updated_at: unknown;
+}
+
+// Control characters never appear in the snippet's source text (the mirror stores text as read,
+// and these are stripped from snippets), so they can mark matches unambiguously.
+const MATCH_START = "\u0002";
+const MATCH_END = "\u0003";
+const SNIPPET_WORDS = 16;
+
+const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+function fromColumns(row: FileColumns): MirroredFile {
+  const file: MirroredFile = {
+    path: row.path,
+    kind: row.kind,
+    value: row.value,
+    blob: row.blob,
+    commit: row.commit_id,
+    generation: Number(row.generation),
+    updatedAt: toDate(row.updated_at),
+  };
+  if (row.label !== null) file.label = row.label;
+  if (row.name !== null) file.name = row.name;
+  if (row.description !== null) file.description = row.description;
+  if (row.read_only !== null) file.readOnly = Boolean(row.read_only);
+  if (row.value_limit !== null) file.limit = Number(row.value_limit);
+  return file;
+}
+
+/** The words of a query, for both dialects' AND of terms (FTS5 needs each quoted). */
+function queryTerms(text: string): string[] {
+  return text.match(/[\p{L}\p{N}_]+/gu) ?? [];
+}
+
+/** Splits a snippet with MATCH_START/MATCH_END marks into plain text and ranges. */
+function parseSnippet(marked: string): { snippet: string; highlights: [number, number][] } {
+  let snippet = "";
+  const highlights: [number, number][] = [];
+  let start = -1;
+  for (const char of marked.replace(/[\u0000\u0001\u0004-\u0008]/g, "")) {
+    if (char === MATCH_START) start = snippet.length;
+    else if (char === MATCH_END && start >= 0) {
+      highlights.push([start, snippet.length]);
+      start = -1;
+    } else snippet += char;
+  }
+  return { snippet, highlights };
+}
+
+/**
+ * The SQL mirror of memory files (DESIGN.md, Contract, "Blocks"): written only inside the
+ * transaction that commits a manifest row (`apply`, `replace`), so it never shows a state the
+ * refs do not have, and is never behind once a write has answered.
+ */
+export class MemoryMirror {
+  constructor(private readonly db: SqlClient) {}
+
+  /** Writes one change of `repo`'s `main` in the caller's transaction. */
+  async apply(tx: SqlClient, org: string, repo: string, update: MirrorUpdate, commit: Oid, generation: number): Promise<void> {
+    for (const path of update.deletes) await tx.execute("DELETE FROM memory_files WHERE org = $1 AND repo = $2 AND path = $3", [org, repo, path]);
+    const now = new Date().toISOString();
+    for (const file of update.upserts) {
+      await tx.execute(
+        `INSERT INTO memory_files (org, repo, path, label, kind, value, name, description, read_only, value_limit, blob, commit_id, generation, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (org, repo, path) DO UPDATE SET label = $4, kind = $5, value = $6, name = $7, description = $8, read_only = $9,
+           value_limit = $10, blob = $11, commit_id = $12, generation = $13, updated_at = $14`,
+        [
+          org,
+          repo,
+          file.path,
+          file.label ?? null,
+          file.kind,
+          file.value,
+          file.name ?? null,
+          file.description ?? null,
+          file.readOnly ?? null,
+          file.limit ?? null,
+          file.blob,
+          commit,
+          generation,
+          now,
+        ],
+      );
+    }
+  }
+
+  /** Replaces every row of `repo` (a rebuild: `stategit reindex`, a layout switch). */
+  async replace(tx: SqlClient, org: string, repo: string, files: readonly MemoryFile[], commit: Oid | undefined, generation: number): Promise<void> {
+    await tx.execute("DELETE FROM memory_files WHERE org = $1 AND repo = $2", [org, repo]);
+    if (commit !== undefined) await this.apply(tx, org, repo, { upserts: files, deletes: [] }, commit, generation);
+  }
+
+  /** Every mirrored file of `repo`, by path. */
+  async files(org: string, repo: string, client: SqlClient = this.db): Promise<MirroredFile[]> {
+    const rows = await client.query<FileColumns>(
+      `SELECT path, label, kind, value, name, description, read_only, value_limit, blob, commit_id, generation, updated_at
+       FROM memory_files WHERE org = $1 AND repo = $2 ORDER BY path`,
+      [org, repo],
+    );
+    return rows.map(fromColumns);
+  }
+
+  /** Memory files of the organisation that contain every word of `text`, best first, with a highlighted snippet. */
+  async search(org: string, text: string, options: SearchOptions): Promise<SearchHit[]> {
+    const terms = queryTerms(text);
+    if (terms.length === 0 || options.repos?.length === 0) return [];
+    const repos = options.repos ?? [];
+    return this.db.dialect === "sqlite" ? this.searchSqlite(org, terms, repos, options.limit) : this.searchPostgres(org, terms, repos, options.limit);
+  }
+
+  private async searchSqlite(org: string, terms: string[], repos: readonly string[], limit: number): Promise<SearchHit[]> {
+    const match = terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" ");
+    const inRepos = repos.length > 0 ? `AND f.repo IN (${repos.map((_, i) => `$${i + 4}`).join(", ")})` : "";
+    // bm25 weights follow the PostgreSQL vector's: label above description above value.
+    const rows = await this.db.query<FileColumns & { repo: string; marked: string }>(
+      `SELECT f.repo, f.path, f.label, f.kind, f.description, f.commit_id,
+         snippet(memory_search, 2, '${MATCH_START}', '${MATCH_END}', '…', ${SNIPPET_WORDS}) AS marked
+       FROM memory_search JOIN memory_files f ON f.rowid = memory_search.rowid
+       WHERE memory_search MATCH $1 AND f.org = $2 ${inRepos}
+       ORDER BY bm25(memory_search, 10.0, 4.0, 1.0) LIMIT $3`,
+      [match, org, limit, ...repos],
+    );
+    return rows.map((row) => this.hit(row, row.marked));
+  }
+
+  private async searchPostgres(org: string, terms: string[], repos: readonly string[], limit: number): Promise<SearchHit[]> {
+    const inRepos = repos.length > 0 ? `AND repo = ANY($4::text[])` : "";
+    const rows = await this.db.query<FileColumns & { repo: string; marked: string }>(
+      `SELECT repo, path, label, kind, description, commit_id,
+         ts_headline('simple', value, query, 'StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=${SNIPPET_WORDS}, MinWords=4, MaxFragments=1, FragmentDelimiter=…') AS marked
+       FROM memory_files, plainto_tsquery('simple', $1) AS query
+       WHERE org = $2 AND search @@ query ${inRepos}
+       ORDER BY ts_rank(search, query) DESC, repo, path LIMIT $3`,
+      repos.length > 0 ? [terms.join(" "), org, limit, `{${repos.map((repo) => `"${repo}"`).join(",")}}`] : [terms.join(" "), org, limit],
+    );
+    return rows.map((row) => this.hit(row, row.marked));
+  }
+
+  private hit(row: FileColumns & { repo: string }, marked: string): SearchHit {
+    const hit: SearchHit = { repo: row.repo, path: row.path, kind: row.kind, ...parseSnippet(marked), commit: row.commit_id };
+    const label = optional(row.label);
+    const description = optional(row.description);
+    if (label !== undefined) hit.label = label;
+    if (description !== undefined) hit.description = description;
+    return hit;
+  }
+}
