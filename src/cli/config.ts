@@ -1,6 +1,7 @@
 import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
 import { checkName } from "../names.ts";
 import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
+import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import type { ServeConfig } from "../http/server.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
 import { parseStoreUrl, STORE_URL_FORMS } from "../storage/open.ts";
@@ -56,6 +57,20 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: "memory for loaded repositories (their packs, indexes and object caches); the least recently used are evicted",
   },
   GRACE_PERIOD_OPTION,
+  { name: "block-layout", env: "STATEGIT_BLOCK_LAYOUT", value: "letta|seed", default: "letta", description: "memory layout: Letta's memfs v1/v2 (chosen per repository), or seed's blocks/NAME.md" },
+  {
+    name: "block-policy",
+    env: "STATEGIT_BLOCK_POLICY",
+    value: "strict|warn|off",
+    default: "strict",
+    description: "memory rules on pushes to main and API writes: refuse, only warn, or skip",
+  },
+  {
+    name: "system-token-budget",
+    env: "STATEGIT_SYSTEM_TOKEN_BUDGET",
+    value: "N",
+    description: "v1: system/ files must total fewer than N estimated tokens (UTF-8 bytes / 4, per file rounded up)",
+  },
   { name: "max-body-bytes", env: "STATEGIT_MAX_BODY_BYTES", value: "N", default: String(512 * 1024 * 1024), description: "largest request body, after decompression" },
   { name: "max-object-bytes", env: "STATEGIT_MAX_OBJECT_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxObjectSize), description: "largest object (or delta) in a pushed pack, inflated" },
   { name: "max-inflated-bytes", env: "STATEGIT_MAX_INFLATED_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxInflatedBytes), description: "sum of all inflated bytes a pushed pack may produce" },
@@ -80,6 +95,7 @@ export function serveConfig(options: Options): ServeConfig {
     trustOrgHeader: options.flag("trust-org-header"),
     allowForcePush: options.flag("allow-force-push"),
     cacheBytes: count("cache-bytes"),
+    memory: memoryRulesConfig(options),
     gracePeriodMs: gracePeriod(options),
     limits: {
       maxBodyBytes: count("max-body-bytes"),
@@ -111,6 +127,21 @@ export function parseDuration(name: string, text: string): number {
 
 export function gracePeriod(options: Options): number {
   return parseDuration("grace-period", options.string("grace-period"));
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], options: Options): T {
+  const value = options.string(name);
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name}: expected ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+export function memoryRulesConfig(options: Options): MemoryRulesConfig {
+  const budget = options.optionalString("system-token-budget");
+  return {
+    blockLayout: oneOf("block-layout", ["letta", "seed"], options),
+    blockPolicy: oneOf("block-policy", ["strict", "warn", "off"], options),
+    ...(budget !== undefined && { systemTokenBudget: positiveInteger("system-token-budget", budget) }),
+  };
 }
 
 /** The --org/--agent selection, validated. */

@@ -8,6 +8,13 @@ export interface NewApiKey {
   key: string;
 }
 
+/** Who a valid key acts for. */
+export interface KeyIdentity {
+  org: string;
+  /** `--admin` keys may change read-only memory and the memory configuration. */
+  admin: boolean;
+}
+
 export interface AgentRecord {
   agentId: string;
   createdAt: Date;
@@ -36,7 +43,7 @@ export class Accounts {
    * re-enabled), revoking in this process evicts at once, and a revocation made elsewhere (the
    * CLI, another server) takes effect here within the TTL — no longer than a request in flight.
    */
-  private readonly authCache = new Map<string, { org: string; id: string; expiresAt: number }>();
+  private readonly authCache = new Map<string, KeyIdentity & { id: string; expiresAt: number }>();
 
   constructor(
     private readonly db: SqlClient,
@@ -62,13 +69,13 @@ export class Accounts {
   }
 
   /** Issues a key for an existing organisation; DatabaseError("org.unknown") otherwise. */
-  async createKey(org: string): Promise<NewApiKey> {
+  async createKey(org: string, options: { admin?: boolean } = {}): Promise<NewApiKey> {
     checkName("organisation", org);
     const id = randomBytes(8).toString("hex");
     const secret = randomBytes(32).toString("base64url");
     const inserted = await this.db.execute(
-      "INSERT INTO api_keys (id, org, secret_sha256, created_at) SELECT $1, name, $2, $3 FROM organisations WHERE name = $4",
-      [id, sha256(secret), this.timestamp(), org],
+      "INSERT INTO api_keys (id, org, secret_sha256, created_at, admin) SELECT $1, name, $2, $3, $5 FROM organisations WHERE name = $4",
+      [id, sha256(secret), this.timestamp(), org, options.admin ?? false],
     );
     if (inserted === 0) throw new DatabaseError("org.unknown", `organisation ${JSON.stringify(org)} does not exist`);
     return { id, key: `sg_${id}_${secret}` };
@@ -85,18 +92,18 @@ export class Accounts {
     return changed > 0;
   }
 
-  /** The organisation a key belongs to, or undefined for a malformed, unknown, wrong or revoked key. */
-  async authenticate(key: string): Promise<string | undefined> {
+  /** Who a key acts for, or undefined for a malformed, unknown, wrong or revoked key. */
+  async authenticate(key: string): Promise<KeyIdentity | undefined> {
     const parsed = API_KEY.exec(key);
     if (!parsed) return undefined;
     const [, id, secret] = parsed;
     const now = this.now();
     const cached = this.authCache.get(key);
-    if (cached && cached.expiresAt > now) return cached.org;
+    if (cached && cached.expiresAt > now) return { org: cached.org, admin: cached.admin };
     this.authCache.delete(key);
 
-    const [row] = await this.db.query<{ org: string; secret_sha256: string; revoked_at: unknown; last_used_at: unknown }>(
-      "SELECT org, secret_sha256, revoked_at, last_used_at FROM api_keys WHERE id = $1",
+    const [row] = await this.db.query<{ org: string; secret_sha256: string; revoked_at: unknown; last_used_at: unknown; admin: boolean | number }>(
+      "SELECT org, secret_sha256, revoked_at, last_used_at, admin FROM api_keys WHERE id = $1",
       [id],
     );
     if (!row || row.revoked_at !== null || !sameHash(row.secret_sha256, sha256(secret))) return undefined;
@@ -104,8 +111,9 @@ export class Accounts {
       await this.db.execute("UPDATE api_keys SET last_used_at = $1 WHERE id = $2", [this.timestamp(), id]);
     }
     if (this.authCache.size >= AUTH_CACHE_MAX_ENTRIES) this.authCache.delete(this.authCache.keys().next().value!);
-    this.authCache.set(key, { org: row.org, id, expiresAt: now + this.authCacheTtlMs });
-    return row.org;
+    const identity = { org: row.org, admin: Boolean(row.admin) };
+    this.authCache.set(key, { ...identity, id, expiresAt: now + this.authCacheTtlMs });
+    return identity;
   }
 
   /**

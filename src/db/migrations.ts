@@ -74,8 +74,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: "the SQL mirror of memory files, with full-text search",
+    name: "the SQL mirror of memory files, with full-text search; admin keys",
     statements: ({ name, timestamp }) => [
+      "ALTER TABLE api_keys ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false",
       `CREATE TABLE memory_files (
         org TEXT NOT NULL,
         repo TEXT NOT NULL,

@@ -1,6 +1,8 @@
-import type { MemoryKind } from "../blocks/layout.ts";
-import type { MemoryFile } from "../blocks/memory-file.ts";
-import type { Oid } from "../git/oid.ts";
+import type { BlockLayout, MemoryKind } from "../blocks/layout.ts";
+import { mirrorChanges, type MemoryFile } from "../blocks/memory-file.ts";
+import { commitTree } from "../blocks/push-check.ts";
+import { ZERO_OID, type Oid } from "../git/oid.ts";
+import type { TransactionWork } from "../repo/repository.ts";
 import { toDate, type SqlClient } from "./adapter.ts";
 
 /** A row of the SQL mirror: one memory file of `main`'s tip, with the commit it was read from. */
@@ -193,4 +195,24 @@ export class MemoryMirror {
     if (description !== undefined) hit.description = description;
     return hit;
   }
+}
+
+/**
+ * The mirror's part of every commit that changes a repository's default branch: the rows of the
+ * files that changed, written in the commit's own transaction.
+ */
+export function mirrorInTransaction(mirror: MemoryMirror, blockLayout: BlockLayout): TransactionWork {
+  return ({ org, agent, before, objects, updates, generation }) => {
+    const update = updates.find(({ ref }) => ref === before.head);
+    if (!update) return undefined;
+    if (update.newOid === ZERO_OID) return (tx) => mirror.replace(tx, org, agent, [], undefined, generation);
+    const changes = mirrorChanges({
+      objects,
+      oldTree: commitTree(objects, before.refs.get(update.ref) ?? ZERO_OID),
+      newTree: commitTree(objects, update.newOid),
+      blockLayout,
+    });
+    if (changes.upserts.length === 0 && changes.deletes.length === 0) return undefined;
+    return (tx) => mirror.apply(tx, org, agent, changes, update.newOid, generation);
+  };
 }

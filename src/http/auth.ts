@@ -1,11 +1,12 @@
 import type { MiddlewareHandler } from "hono";
+import type { KeyIdentity } from "../db/accounts.ts";
 import { isValidName } from "../names.ts";
 import { apiKeyFromAuthorization } from "./credentials.ts";
 import type { AppEnv } from "./env.ts";
 
 export interface Authenticator {
-  /** The organisation of a valid, unrevoked key; undefined otherwise. */
-  authenticate(key: string): Promise<string | undefined>;
+  /** Who a valid, unrevoked key acts for; undefined otherwise. */
+  authenticate(key: string): Promise<KeyIdentity | undefined>;
 }
 
 export interface AuthOptions {
@@ -22,18 +23,19 @@ export interface AuthOptions {
 export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const authorization = c.req.header("authorization");
-    let org: string | undefined;
+    let identity: KeyIdentity | undefined;
     if (authorization) {
       const key = apiKeyFromAuthorization(authorization);
-      org = key === undefined ? undefined : await options.accounts.authenticate(key);
+      identity = key === undefined ? undefined : await options.accounts.authenticate(key);
     } else if (options.trustOrgHeader) {
       const header = c.req.header("x-organization-id");
-      org = header !== undefined && isValidName(header) ? header : undefined;
+      identity = header !== undefined && isValidName(header) ? { org: header, admin: false } : undefined;
     }
-    if (org === undefined) {
+    if (identity === undefined) {
       return c.text("authentication required\n", 401, { "WWW-Authenticate": 'Basic realm="stategit"' });
     }
-    c.set("org", org);
+    c.set("org", identity.org);
+    c.set("admin", identity.admin);
     await next();
   };
 }

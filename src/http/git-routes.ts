@@ -12,7 +12,7 @@ import type { AppEnv } from "./env.ts";
 /** What the git routes need of the repository layer; one org's repositories are `{org}/{agent}`. */
 export interface GitRepositories {
   snapshot(org: string, agentId: string): Promise<RepositorySnapshot>;
-  push(org: string, agentId: string, request: PushRequest): Promise<PushOutcome>;
+  push(org: string, agentId: string, request: PushRequest, pusher: { admin: boolean }): Promise<PushOutcome>;
 }
 
 export interface GitRoutesOptions {
@@ -77,7 +77,7 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
         const org = c.get("org");
         const headers = { "Content-Type": resultContentType(service), ...NO_CACHE };
         try {
-          const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"));
+          const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"), c.get("admin"));
           return c.body(answer as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
         } catch (error) {
           if (error instanceof GitError) return text(c, 400, error.message);
@@ -87,11 +87,11 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
     }
   }
 
-  async function serviceAnswer(service: GitService, org: string, agent: string, body: Uint8Array, protocolHeader: string | undefined) {
+  async function serviceAnswer(service: GitService, org: string, agent: string, body: Uint8Array, protocolHeader: string | undefined, admin: boolean) {
     if (service === "git-upload-pack") {
       const snapshot = await repositories.snapshot(org, agent);
       return uploadPack(snapshot, body, { protocolVersion: parseProtocolVersion(protocolHeader) });
     }
-    return handleReceivePack(body, (request) => repositories.push(org, agent, request));
+    return handleReceivePack(body, (request) => repositories.push(org, agent, request, { admin }));
   }
 }

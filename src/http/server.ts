@@ -1,6 +1,8 @@
 import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
+import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
 import { ManifestStore } from "../db/manifests.ts";
+import { MemoryMirror, mirrorInTransaction } from "../db/mirror.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION, Repositories } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
@@ -20,6 +22,7 @@ export interface ServeConfig {
   trustOrgHeader: boolean;
   allowForcePush: boolean;
   cacheBytes: number;
+  memory: MemoryRulesConfig;
   /** Compaction's grace period (CompactionOptions.gracePeriodMs). */
   gracePeriodMs: number;
   limits: ServeLimits;
@@ -43,6 +46,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const store = openStore(config.storageUrl);
   const repositories = new Repositories(store, new ManifestStore(db), {
     cacheBytes: config.cacheBytes,
+    inTransaction: mirrorInTransaction(new MemoryMirror(db), config.memory.blockLayout),
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
     // The agent registry (`stategit agent list`) learns of an agent with its first committed write.
     onCommit: async ({ org, agent }) => {
@@ -56,8 +60,13 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     maxBodyBytes: config.limits.maxBodyBytes,
     repositories: {
       snapshot: (org, agent) => repositories.snapshot(org, agent),
-      push: (org, agent, request) =>
-        repositories.push(org, agent, { ...request, allowForcePush: config.allowForcePush, limits: config.limits }),
+      push: (org, agent, request, { admin }) =>
+        repositories.push(org, agent, {
+          ...request,
+          allowForcePush: config.allowForcePush,
+          limits: config.limits,
+          checkUpdate: memoryRulesCheck(config.memory, "memfs", admin),
+        }),
     },
   });
   const server = Bun.serve({

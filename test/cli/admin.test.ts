@@ -58,7 +58,7 @@ for (const runner of RUNNERS) {
         const key = created.stdout.trim();
         const id = key.slice(3, 19);
         expect(created.stderr).toContain(id);
-        expect(await accounts((a) => a.authenticate(key))).toBe("acme");
+        expect((await accounts((a) => a.authenticate(key)))?.org).toBe("acme");
 
         expect(admin("key", "revoke", id)).toEqual({ status: 0, stdout: "", stderr: `revoked key ${id}\n` });
         expect(await accounts((a) => a.authenticate(key))).toBeUndefined();

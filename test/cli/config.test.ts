@@ -31,6 +31,7 @@ const DEFAULTS: ServeConfig = {
   trustOrgHeader: false,
   allowForcePush: false,
   cacheBytes: 512 * 1024 * 1024,
+  memory: { blockLayout: "letta", blockPolicy: "strict" },
   gracePeriodMs: 60 * 60 * 1000,
   limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
 };
@@ -49,6 +50,7 @@ describe("serve configuration", () => {
       STATEGIT_ALLOW_FORCE_PUSH: "true",
       STATEGIT_MAX_OBJECTS: "10",
       STATEGIT_GRACE_PERIOD: "7d",
+      STATEGIT_BLOCK_LAYOUT: "seed",
     };
     expect(resolveServe([], env)).toEqual({
       listen: { hostname: "0.0.0.0", port: 9000 },
@@ -57,10 +59,11 @@ describe("serve configuration", () => {
       trustOrgHeader: true,
       allowForcePush: true,
       cacheBytes: DEFAULTS.cacheBytes,
+      memory: { blockLayout: "seed", blockPolicy: "strict" },
       gracePeriodMs: 7 * 86_400_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
     });
-    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s"];
+    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s", "--block-policy", "warn", "--system-token-budget", "8000"];
     expect(resolveServe(flags, env)).toEqual({
       listen: { hostname: "::1", port: 0 },
       storageUrl: "file:/srv/repos",
@@ -68,6 +71,7 @@ describe("serve configuration", () => {
       trustOrgHeader: true,
       allowForcePush: true,
       cacheBytes: 4096,
+      memory: { blockLayout: "seed", blockPolicy: "warn", systemTokenBudget: 8000 },
       gracePeriodMs: 90_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
     });
@@ -88,6 +92,9 @@ describe("serve configuration", () => {
     expect(usageError(() => resolveServe(["--storage", "gs:"]))).toContain("storage URL");
     expect(usageError(() => resolveServe([], { STATEGIT_DATABASE_URL: "mysql://db" }))).toContain("database URL");
     expect(usageError(() => resolveServe(["--listen", "8283"]))).toContain("listen");
+    expect(usageError(() => resolveServe(["--block-policy", "lenient"]))).toContain("--block-policy");
+    expect(usageError(() => resolveServe(["--block-layout", "v3"]))).toContain("--block-layout");
+    expect(usageError(() => resolveServe(["--system-token-budget", "0"]))).toContain("--system-token-budget");
     for (const value of ["1", "1y", "h", "-1h", "1.5h", ""]) {
       expect(usageError(() => resolveServe(["--grace-period", value]))).toContain("--grace-period");
     }

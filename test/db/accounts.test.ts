@@ -36,8 +36,9 @@ for (const kind of DATABASE_KINDS) {
       const { id, key } = await accounts.createKey("acme");
       expect(key).toMatch(/^sg_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
       expect(key.startsWith(`sg_${id}_`)).toBe(true);
-      expect(await accounts.authenticate(key)).toBe("acme");
-      expect(await accounts.authenticate((await accounts.createKey("other")).key)).toBe("other");
+      expect((await accounts.authenticate(key))?.org).toBe("acme");
+      expect(await accounts.authenticate((await accounts.createKey("other")).key)).toEqual({ org: "other", admin: false });
+      expect(await accounts.authenticate((await accounts.createKey("other", { admin: true })).key)).toEqual({ org: "other", admin: true });
 
       const secret = key.slice(`sg_${id}_`.length);
       const rows = await db.query<Record<string, unknown>>("SELECT * FROM api_keys WHERE id = $1", [id]);
@@ -68,7 +69,7 @@ for (const kind of DATABASE_KINDS) {
       const accounts = new Accounts(db);
       await accounts.createOrg("acme");
       const { id, key } = await accounts.createKey("acme");
-      expect(await accounts.authenticate(key)).toBe("acme");
+      expect((await accounts.authenticate(key))?.org).toBe("acme");
       expect(await accounts.revokeKey(id)).toBe(true);
       expect(await accounts.authenticate(key)).toBeUndefined();
       const [first] = await db.query<{ revoked_at: unknown }>("SELECT revoked_at FROM api_keys WHERE id = $1", [id]);
@@ -85,10 +86,10 @@ for (const kind of DATABASE_KINDS) {
       const cli = new Accounts(db);
       await cli.createOrg("acme");
       const { id, key } = await cli.createKey("acme");
-      expect(await server.authenticate(key)).toBe("acme");
+      expect((await server.authenticate(key))?.org).toBe("acme");
       await cli.revokeKey(id);
       now += 4999;
-      expect(await server.authenticate(key)).toBe("acme");
+      expect((await server.authenticate(key))?.org).toBe("acme");
       now += 2;
       expect(await server.authenticate(key)).toBeUndefined();
     });

@@ -29,7 +29,7 @@ function makeApp(options: { trustOrgHeader?: boolean; maxBodyBytes?: number; fai
     },
   };
   const app = createApp({
-    accounts: { authenticate: async (key) => (key === KEY ? "acme" : undefined) },
+    accounts: { authenticate: async (key) => (key === KEY ? { org: "acme", admin: false } : undefined) },
     repositories,
     trustOrgHeader: options.trustOrgHeader ?? false,
     maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
