@@ -1,0 +1,559 @@
+/**
+ * A Google Cloud Storage JSON-API emulator for tests and benchmarks, exact where stategit relies
+ * on GCS: generations, preconditions (412 `conditionNotMet`), the one-write-per-second rule per
+ * object name (429 `rateLimitExceeded`), media, multipart and resumable uploads, paged listings;
+ * plus faults that can be changed while it runs (latency, 503s, hung and cut calls).
+ *
+ * In a test:
+ *   const emulator = await startGcsEmulator({ buckets: ["bucket"] });
+ *   const storage = new Storage({ apiEndpoint: emulator.url });      // no credentials are used
+ *   emulator.faults.failureRate = 0.5;                                // or emulator.setFaults({...})
+ *   await emulator.stop();
+ * or `withGcsEmulator()` below, which starts one for the file and stops it after.
+ *
+ * From a shell or another process (prints `gcs-emulator listening on http://127.0.0.1:PORT`):
+ *   bun test/support/gcs-emulator.ts --port 4443 --bucket bucket
+ *   STORAGE_EMULATOR_HOST=http://127.0.0.1:4443 stategit serve --storage gs://bucket/prefix
+ *   curl -X POST localhost:4443/_emulator/faults -d '{"failureRate":0.2,"latencyMs":30}'
+ * Control routes: GET|POST /_emulator/faults (POST merges the fields given), GET /_emulator/stats,
+ * POST /_emulator/reset (deletes every object, clears faults and stats; buckets stay).
+ *
+ * The official client, given `apiEndpoint` or the environment variable STORAGE_EMULATOR_HOST,
+ * sends no credentials to an endpoint outside googleapis.com. With STORAGE_EMULATOR_HOST it
+ * addresses JSON-API calls without the `/storage/v1` prefix (`/b/BUCKET/o/...`); both forms
+ * are served.
+ */
+import { afterAll, beforeAll } from "bun:test";
+import {
+  badRequest,
+  Buckets,
+  crc32cOf,
+  etagOf,
+  GcsHttpError,
+  md5Of,
+  objectResource,
+  type ObjectPatch,
+  type Preconditions,
+  type StoredObject,
+} from "./gcs-emulator-buckets.ts";
+
+export type { StoredObject } from "./gcs-emulator-buckets.ts";
+
+/** Faults, applied to every API call (never to /_emulator/ routes), in this order. */
+export interface GcsFaults {
+  /** Milliseconds added before each call is answered. */
+  latencyMs: number;
+  /** The next N calls fail with `failureStatus`, whatever the rates say. */
+  failNext: number;
+  /** The share (0..1) of calls that fail with `failureStatus`. */
+  failureRate: number;
+  /** The status failed calls get: 503 (backendError) by default; 429, 500, 401, 403 are useful too. */
+  failureStatus: number;
+  /** The share of calls never answered: held until the client gives up or the emulator stops. */
+  hangRate: number;
+  /** The share of calls whose connection is cut after the status line, before the body. */
+  cutRate: number;
+  /** Milliseconds that must pass between two writes of one object name, else 429; GCS: 1000. 0: off. */
+  objectWriteIntervalMs: number;
+}
+
+export interface GcsStats {
+  requests: number;
+  failed: number;
+  hung: number;
+  cut: number;
+  /** Answers with status 412 (preconditions) and 429 (write rate), whatever caused them. */
+  preconditionFailed: number;
+  rateLimited: number;
+}
+
+export interface GcsEmulator {
+  /** `http://127.0.0.1:PORT`: the value for `apiEndpoint` and STORAGE_EMULATOR_HOST. */
+  url: string;
+  /** `127.0.0.1:PORT` */
+  host: string;
+  port: number;
+  /** Live: changes apply to the next call. */
+  faults: GcsFaults;
+  setFaults(faults: Partial<GcsFaults>): void;
+  stats: GcsStats;
+  createBucket(name: string): void;
+  /** Every stored object of `bucket` in name order (bytes, generations, metadata). */
+  objects(bucket: string): StoredObject[];
+  /** Deletes every object, clears faults and stats; buckets stay. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export interface GcsEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Buckets that exist from the start; more can be created through the API or createBucket. */
+  buckets?: string[];
+}
+
+const NO_FAULTS: GcsFaults = {
+  latencyMs: 0,
+  failNext: 0,
+  failureRate: 0,
+  failureStatus: 503,
+  hangRate: 0,
+  cutRate: 0,
+  objectWriteIntervalMs: 0,
+};
+const NO_STATS: GcsStats = { requests: 0, failed: 0, hung: 0, cut: 0, preconditionFailed: 0, rateLimited: 0 };
+const MAX_PAGE = 1000;
+/** Resumable sessions are forgotten a week after they start, as GCS does. */
+const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+const FAILURES: Record<number, { reason: string; message: string }> = {
+  401: { reason: "required", message: "Anonymous caller does not have storage.objects.get access." },
+  403: { reason: "forbidden", message: "Caller does not have storage.objects.create access." },
+  429: { reason: "rateLimitExceeded", message: "The rate of requests is too high." },
+  500: { reason: "backendError", message: "Internal Error" },
+  503: { reason: "backendError", message: "Service Unavailable" },
+};
+
+interface UploadSession {
+  bucket: string;
+  name: string;
+  contentType: string;
+  metadata: Record<string, string> | undefined;
+  conditions: Preconditions;
+  received: Uint8Array[];
+  receivedBytes: number;
+  started: number;
+  done?: StoredObject;
+}
+
+export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulator> {
+  const buckets = new Buckets();
+  for (const name of options.buckets ?? []) buckets.createBucket(name);
+  const faults: GcsFaults = { ...NO_FAULTS };
+  const stats: GcsStats = { ...NO_STATS };
+  const sessions = new Map<string, UploadSession>();
+  /** Settles held (hung) calls when the emulator stops. */
+  const held = new Set<() => void>();
+  let baseUrl = "";
+
+  const setFaults = (changes: Partial<GcsFaults>) => {
+    for (const [field, value] of Object.entries(changes)) {
+      if (!(field in NO_FAULTS) || typeof value !== "number" || !(value >= 0)) {
+        throw badRequest(`bad fault ${JSON.stringify(field)}: ${JSON.stringify(value)}`);
+      }
+    }
+    Object.assign(faults, changes);
+    buckets.objectWriteIntervalMs = faults.objectWriteIntervalMs;
+  };
+  const reset = () => {
+    buckets.clear();
+    sessions.clear();
+    Object.assign(faults, NO_FAULTS);
+    Object.assign(stats, NO_STATS);
+    buckets.objectWriteIntervalMs = 0;
+  };
+
+  const hold = (request: Request) =>
+    new Promise<Response>((resolve) => {
+      const release = () => {
+        held.delete(release);
+        resolve(new Response(null, { status: 503 }));
+      };
+      held.add(release);
+      request.signal.addEventListener("abort", release);
+    });
+
+  /** Headers and status go out, then the body stream fails: the client sees the connection end early. */
+  const cut = () =>
+    new Response(
+      new ReadableStream({
+        pull: (controller) => controller.error(new Error("cut by the GCS emulator")),
+      }),
+      { status: 200, headers: { "content-type": "application/json", "content-length": "1024" } },
+    );
+
+  const injectFault = async (request: Request): Promise<Response | undefined> => {
+    if (faults.latencyMs > 0) await Bun.sleep(faults.latencyMs);
+    if (faults.failNext > 0 || Math.random() < faults.failureRate) {
+      if (faults.failNext > 0) faults.failNext -= 1;
+      stats.failed += 1;
+      const failure = FAILURES[faults.failureStatus] ?? { reason: "backendError", message: "Injected failure" };
+      return new GcsHttpError(faults.failureStatus, failure.reason, failure.message).toResponse();
+    }
+    if (Math.random() < faults.hangRate) {
+      stats.hung += 1;
+      return hold(request);
+    }
+    if (Math.random() < faults.cutRate) {
+      stats.cut += 1;
+      return cut();
+    }
+    return undefined;
+  };
+
+  const api = async (request: Request, url: URL): Promise<Response> => {
+    const route = parseRoute(url.pathname);
+    const method = request.method;
+    if (!route) return new GcsHttpError(404, "notFound", `no such route: ${method} ${url.pathname}`).toResponse();
+    const query = url.searchParams;
+    if (route.kind === "upload") {
+      if (method === "POST") return upload(request, route.bucket, query);
+      const session = sessions.get(query.get("upload_id") ?? "");
+      if (!session || Date.now() - session.started > SESSION_LIFETIME_MS) {
+        return new GcsHttpError(404, "notFound", "No such upload session.").toResponse();
+      }
+      if (method === "PUT") return resumablePut(request, session);
+      if (method === "DELETE") {
+        sessions.delete(query.get("upload_id")!);
+        return new Response(null, { status: 499 });
+      }
+    } else if (route.kind === "buckets") {
+      if (method === "POST") {
+        const { name } = (await bodyOf(request).json()) as { name?: string };
+        if (typeof name !== "string" || !/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(name)) throw badRequest("invalid bucket name");
+        if (!buckets.createBucket(name)) throw new GcsHttpError(409, "conflict", "Your previous request to create the named bucket succeeded and you already own it.");
+        return Response.json(bucketResource(name));
+      }
+    } else if (route.kind === "bucket") {
+      if (method === "GET") {
+        buckets.checkBucket(route.bucket);
+        return Response.json(bucketResource(route.bucket));
+      }
+    } else if (route.kind === "objects") {
+      if (method === "GET") return list(route.bucket, query);
+    } else {
+      const conditions = preconditionsOf(query);
+      const generation = optionalInteger(query, "generation");
+      if (method === "GET" || method === "HEAD") {
+        const object = buckets.read(route.bucket, route.name, conditions, generation);
+        if (object === "not modified") return new Response(null, { status: 304 });
+        if (query.get("alt") === "media" || route.download) return media(request, object);
+        return Response.json(objectResource(object, baseUrl));
+      }
+      if (method === "PATCH" || method === "PUT") {
+        const patch = (await bodyOf(request).json()) as ObjectPatch;
+        return Response.json(objectResource(buckets.patch(route.bucket, route.name, patch, conditions), baseUrl));
+      }
+      if (method === "DELETE") {
+        buckets.delete(route.bucket, route.name, conditions, generation);
+        return new Response(null, { status: 204 });
+      }
+    }
+    return new GcsHttpError(405, "methodNotAllowed", `${method} is not allowed on ${url.pathname}`).toResponse();
+  };
+
+  const list = (bucket: string, query: URLSearchParams): Response => {
+    const maxResults = Math.min(optionalInteger(query, "maxResults") ?? MAX_PAGE, MAX_PAGE);
+    if (maxResults < 1) throw badRequest("maxResults must be at least 1");
+    const page = buckets.list(bucket, {
+      prefix: query.get("prefix") ?? "",
+      delimiter: query.get("delimiter") || undefined,
+      maxResults,
+      pageToken: query.get("pageToken") || undefined,
+    });
+    return Response.json({
+      kind: "storage#objects",
+      ...(page.nextPageToken && { nextPageToken: page.nextPageToken }),
+      ...(page.prefixes.length > 0 && { prefixes: page.prefixes }),
+      items: page.items.map((object) => objectResource(object, baseUrl)),
+    });
+  };
+
+  const upload = async (request: Request, bucket: string, query: URLSearchParams): Promise<Response> => {
+    const conditions = preconditionsOf(query);
+    const uploadType = query.get("uploadType");
+    const body = await bodyOf(request).bytes();
+    if (uploadType === "media") {
+      const name = requiredName(query.get("name"));
+      const contentType = request.headers.get("content-type") ?? "application/octet-stream";
+      checkHashHeader(request, body);
+      return Response.json(objectResource(buckets.insert(bucket, name, body, contentType, undefined, conditions), baseUrl));
+    }
+    if (uploadType === "multipart") {
+      const [metadataPart, mediaPart] = parseMultipart(request.headers.get("content-type") ?? "", body);
+      const metadata = JSON.parse(new TextDecoder().decode(metadataPart.body)) as UploadMetadata;
+      const name = requiredName(metadata.name ?? query.get("name"));
+      const contentType = metadata.contentType ?? mediaPart.contentType ?? "application/octet-stream";
+      checkMetadataHashes(metadata, mediaPart.body);
+      return Response.json(objectResource(buckets.insert(bucket, name, mediaPart.body, contentType, metadata.metadata, conditions), baseUrl));
+    }
+    if (uploadType === "resumable") {
+      const metadata = (body.length > 0 ? JSON.parse(new TextDecoder().decode(body)) : {}) as UploadMetadata;
+      const name = requiredName(metadata.name ?? query.get("name"));
+      buckets.checkBucket(bucket);
+      const id = crypto.randomUUID();
+      sessions.set(id, {
+        bucket,
+        name,
+        contentType: metadata.contentType ?? request.headers.get("x-upload-content-type") ?? "application/octet-stream",
+        metadata: metadata.metadata,
+        conditions,
+        received: [],
+        receivedBytes: 0,
+        started: Date.now(),
+      });
+      const location = `${baseUrl}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}`;
+      return new Response(null, { status: 200, headers: { location } });
+    }
+    throw badRequest(`unsupported uploadType ${JSON.stringify(uploadType)}`);
+  };
+
+  /**
+   * One PUT of a resumable session: `Content-Range: bytes FIRST-LAST/TOTAL` (LAST `*`: the body
+   * runs to the end of the upload; TOTAL `*`: not known yet) or `bytes *\/TOTAL` (a status
+   * query, or the end when TOTAL bytes arrived). Answers 308 with `Range: bytes=0-N` until the
+   * upload is complete, then the object. A PUT that starts below the bytes already persisted
+   * overlaps them; its overlapping bytes are dropped, as GCS does.
+   */
+  const resumablePut = async (request: Request, session: UploadSession): Promise<Response> => {
+    if (session.done) return Response.json(objectResource(session.done, baseUrl));
+    const range = /^bytes (?:(\d+)-(\d+|\*)|\*)\/(\d+|\*)$/.exec(request.headers.get("content-range") ?? "bytes */*");
+    if (!range) throw badRequest("bad Content-Range");
+    const body = await bodyOf(request).bytes();
+    const total = range[3] === "*" ? undefined : Number(range[3]);
+    if (range[1] !== undefined) {
+      const first = Number(range[1]);
+      if (range[2] !== "*" && Number(range[2]) - first + 1 !== body.length) throw badRequest("Content-Range does not match the body's length");
+      if (first > session.receivedBytes) throw badRequest(`upload starts at ${first} but ${session.receivedBytes} bytes were persisted`);
+      const fresh = body.subarray(session.receivedBytes - first);
+      session.received.push(fresh);
+      session.receivedBytes += fresh.length;
+      if (range[2] === "*" && total === undefined) return finishUpload(request, session);
+    }
+    if (total !== undefined && session.receivedBytes >= total) {
+      if (session.receivedBytes > total) throw badRequest("more bytes than the declared total");
+      return finishUpload(request, session);
+    }
+    const headers: Record<string, string> = session.receivedBytes > 0 ? { range: `bytes=0-${session.receivedBytes - 1}` } : {};
+    return new Response(null, { status: 308, headers });
+  };
+
+  const finishUpload = (request: Request, session: UploadSession): Response => {
+    const data = Buffer.concat(session.received);
+    checkHashHeader(request, data);
+    const { bucket, name, contentType, metadata, conditions } = session;
+    session.done = buckets.insert(bucket, name, data, contentType, metadata, conditions);
+    return Response.json(objectResource(session.done, baseUrl));
+  };
+
+  const control = async (request: Request, url: URL): Promise<Response> => {
+    const route = `${request.method} ${url.pathname}`;
+    if (route === "GET /_emulator/faults") return Response.json(faults);
+    if (route === "POST /_emulator/faults") {
+      setFaults((await request.json()) as Partial<GcsFaults>);
+      return Response.json(faults);
+    }
+    if (route === "GET /_emulator/stats") return Response.json(stats);
+    if (route === "POST /_emulator/reset") {
+      reset();
+      return Response.json(faults);
+    }
+    return new GcsHttpError(404, "notFound", `no such control route: ${route}`).toResponse();
+  };
+
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    // Hung calls must stay open until the client gives up.
+    idleTimeout: 0,
+    fetch: async (request) => {
+      const url = new URL(request.url);
+      let response: Response;
+      try {
+        if (url.pathname.startsWith("/_emulator/")) return await control(request, url);
+        stats.requests += 1;
+        response = (await injectFault(request)) ?? (await api(request, url));
+      } catch (error) {
+        response = toErrorResponse(error);
+      }
+      if (response.status === 412) stats.preconditionFailed += 1;
+      if (response.status === 429) stats.rateLimited += 1;
+      return response;
+    },
+  });
+  baseUrl = `http://127.0.0.1:${server.port}`;
+
+  return {
+    url: baseUrl,
+    host: `127.0.0.1:${server.port}`,
+    port: server.port!,
+    faults,
+    setFaults,
+    stats,
+    createBucket: (name) => void buckets.createBucket(name),
+    objects: (bucket) => buckets.objects(bucket),
+    reset,
+    stop: async () => {
+      for (const release of [...held]) release();
+      await server.stop(true);
+    },
+  };
+}
+
+/**
+ * Starts an emulator with `buckets` before the tests of the calling file and stops it after
+ * them; faults and objects are reset before each use of `current()`'s caller, if it wants,
+ * through `reset()`.
+ */
+export function withGcsEmulator(buckets: string[] = ["stategit-test"]): () => GcsEmulator {
+  let emulator: GcsEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startGcsEmulator({ buckets });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+  return () => {
+    if (!emulator) throw new Error("withGcsEmulator(): the emulator starts in beforeAll; call the getter inside tests");
+    return emulator;
+  };
+}
+
+interface UploadMetadata {
+  name?: string;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  md5Hash?: string;
+  crc32c?: string;
+}
+
+type Route =
+  | { kind: "upload"; bucket: string }
+  | { kind: "buckets" }
+  | { kind: "bucket"; bucket: string }
+  | { kind: "objects"; bucket: string }
+  | { kind: "object"; bucket: string; name: string; download: boolean };
+
+/**
+ * `/upload/storage/v1/b/B/o`, `[/storage/v1]/b[/B[/o[/NAME]]]` and `/download/storage/v1/b/B/o/NAME`.
+ * The name stays percent-encoded in the path (it may contain `/` as %2F), so it is decoded last.
+ */
+function parseRoute(pathname: string): Route | undefined {
+  const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(pathname);
+  if (upload) return { kind: "upload", bucket: decodeURIComponent(upload[1]) };
+  const api = /^(\/download)?(?:\/storage\/v1)?\/b(?:\/([^/]+)(?:\/(o)(?:\/(.+))?)?)?\/?$/.exec(pathname);
+  if (!api) return undefined;
+  const [, download, bucket, objects, name] = api;
+  if (bucket === undefined) return download ? undefined : { kind: "buckets" };
+  if (objects === undefined) return download ? undefined : { kind: "bucket", bucket: decodeURIComponent(bucket) };
+  if (name === undefined) return download ? undefined : { kind: "objects", bucket: decodeURIComponent(bucket) };
+  return { kind: "object", bucket: decodeURIComponent(bucket), name: decodeURIComponent(name), download: download !== undefined };
+}
+
+function preconditionsOf(query: URLSearchParams): Preconditions {
+  return {
+    ifGenerationMatch: optionalInteger(query, "ifGenerationMatch"),
+    ifGenerationNotMatch: optionalInteger(query, "ifGenerationNotMatch"),
+    ifMetagenerationMatch: optionalInteger(query, "ifMetagenerationMatch"),
+    ifMetagenerationNotMatch: optionalInteger(query, "ifMetagenerationNotMatch"),
+  };
+}
+
+function optionalInteger(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null) return undefined;
+  if (!/^\d+$/.test(value)) throw badRequest(`Invalid value for ${name}: ${value}`);
+  return Number(value);
+}
+
+/** The client gzips some request bodies (`Content-Encoding: gzip`), as GCS allows. */
+function bodyOf(request: Request): Response {
+  const body = request.body;
+  if (request.headers.get("content-encoding") !== "gzip" || !body) return new Response(body);
+  return new Response(body.pipeThrough(new DecompressionStream("gzip")));
+}
+
+function requiredName(name: string | null | undefined): string {
+  if (!name) throw new GcsHttpError(400, "required", "Required parameter: name");
+  return name;
+}
+
+function media(request: Request, object: StoredObject): Response {
+  const headers: Record<string, string> = {
+    "content-type": object.contentType,
+    etag: etagOf(object),
+    "x-goog-generation": String(object.generation),
+    "x-goog-metageneration": String(object.metageneration),
+    "x-goog-stored-content-length": String(object.data.length),
+    "x-goog-stored-content-encoding": "identity",
+    "x-goog-hash": `crc32c=${object.crc32c},md5=${object.md5Hash}`,
+  };
+  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("range") ?? "");
+  if (range && (range[1] !== "" || range[2] !== "")) {
+    const size = object.data.length;
+    const first = range[1] === "" ? Math.max(0, size - Number(range[2])) : Number(range[1]);
+    const last = range[1] === "" || range[2] === "" ? size - 1 : Math.min(Number(range[2]), size - 1);
+    if (first >= size || first > last) {
+      return new GcsHttpError(416, "requestedRangeNotSatisfiable", "The requested range cannot be satisfied.").toResponse();
+    }
+    delete headers["x-goog-hash"];
+    headers["content-range"] = `bytes ${first}-${last}/${size}`;
+    return new Response(object.data.subarray(first, last + 1), { status: 206, headers });
+  }
+  return new Response(object.data, { headers });
+}
+
+function bucketResource(name: string) {
+  return { kind: "storage#bucket", id: name, name, location: "US", storageClass: "STANDARD", metageneration: "1" };
+}
+
+/** Uploads may carry `X-Goog-Hash: crc32c=...,md5=...`; GCS refuses bytes that do not match. */
+function checkHashHeader(request: Request, data: Uint8Array): void {
+  const header = request.headers.get("x-goog-hash");
+  if (!header) return;
+  const hashes: UploadMetadata = {};
+  for (const part of header.split(",")) {
+    const [kind, value] = part.trim().split(/=(.*)/s);
+    if (kind === "crc32c") hashes.crc32c = value;
+    if (kind === "md5") hashes.md5Hash = value;
+  }
+  checkMetadataHashes(hashes, data);
+}
+
+function checkMetadataHashes(hashes: UploadMetadata, data: Uint8Array): void {
+  if (hashes.crc32c !== undefined && hashes.crc32c !== crc32cOf(data)) {
+    throw badRequest("Provided CRC32C \"" + hashes.crc32c + "\" doesn't match calculated CRC32C \"" + crc32cOf(data) + "\".");
+  }
+  if (hashes.md5Hash !== undefined && hashes.md5Hash !== md5Of(data)) {
+    throw badRequest("Provided MD5 hash doesn't match calculated MD5 hash.");
+  }
+}
+
+/** The two parts of a `multipart/related` upload: JSON metadata, then the bytes. */
+function parseMultipart(contentType: string, body: Uint8Array): { contentType?: string; body: Uint8Array }[] {
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (!/^multipart\/related/i.test(contentType) || !boundary) throw badRequest("expected multipart/related with a boundary");
+  const data = Buffer.from(body.buffer, body.byteOffset, body.length);
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: { contentType?: string; body: Uint8Array }[] = [];
+  let at = data.indexOf(delimiter);
+  while (at >= 0) {
+    const afterDelimiter = at + delimiter.length;
+    if (data.subarray(afterDelimiter, afterDelimiter + 2).toString() === "--") break;
+    const headersEnd = data.indexOf("\r\n\r\n", afterDelimiter);
+    const next = data.indexOf(Buffer.concat([Buffer.from("\r\n"), delimiter]), headersEnd);
+    if (headersEnd < 0 || next < 0) throw badRequest("malformed multipart body");
+    const headers = data.subarray(afterDelimiter, headersEnd).toString();
+    parts.push({ contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1], body: data.subarray(headersEnd + 4, next) });
+    at = next + 2;
+  }
+  if (parts.length !== 2) throw badRequest(`a multipart upload has 2 parts, not ${parts.length}`);
+  return parts;
+}
+
+function toErrorResponse(error: unknown): Response {
+  if (error instanceof GcsHttpError) return error.toResponse();
+  if (error instanceof SyntaxError) return badRequest(`malformed JSON: ${error.message}`).toResponse();
+  return new GcsHttpError(500, "backendError", String(error)).toResponse();
+}
+
+if (import.meta.main) {
+  const { values } = (await import("node:util")).parseArgs({
+    options: { port: { type: "string", default: "0" }, bucket: { type: "string", multiple: true, default: [] } },
+  });
+  const emulator = await startGcsEmulator({ port: Number(values.port), buckets: values.bucket });
+  console.log(`gcs-emulator listening on ${emulator.url}`);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => void emulator.stop().then(() => process.exit(0)));
+  }
+}
