@@ -155,12 +155,7 @@ export class GcsBlobStore implements BlobStore {
   /** Lists at most one object under the prefix: cheap, and needs only the permission every call needs. */
   async ping(): Promise<void> {
     const policy = { ...this.policy, deadlineMs: Math.min(this.policy.deadlineMs, PING_DEADLINE_MS) };
-    await withRetries(
-      `ping ${this.describe("")}`,
-      policy,
-      () => this.bucket.getFiles({ prefix: this.objectName(""), autoPaginate: false, maxResults: 1 }),
-      (error) => this.classify(error),
-    );
+    await this.call(`ping ${this.describe("")}`, () => this.bucket.getFiles({ prefix: this.objectName(""), autoPaginate: false, maxResults: 1 }), policy);
   }
 
   private file(key: string): File {
@@ -175,8 +170,8 @@ export class GcsBlobStore implements BlobStore {
     return `gs://${this.location.bucket}/${this.objectName(key)}`;
   }
 
-  private call<T>(call: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return withRetries(`GCS ${call}`, this.policy, attempt, (error) => this.classify(error));
+  private call<T>(call: string, attempt: (signal: AbortSignal) => Promise<T>, policy = this.policy): Promise<T> {
+    return withRetries(`GCS ${call}`, policy, attempt, (error) => this.classify(error));
   }
 
   private classify(error: unknown): AttemptFailure {

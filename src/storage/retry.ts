@@ -40,12 +40,15 @@ export async function withRetries<T>(
         `${call} failed after ${attempts - 1} attempt(s) in ${elapsed} ms (deadline ${policy.deadlineMs} ms): ${lastReason}`,
       );
     }
+    const timeoutMs = Math.min(policy.attemptTimeoutMs, remaining);
     try {
-      return await attemptWithTimeout(attempt, Math.min(policy.attemptTimeoutMs, remaining));
+      return await attemptWithTimeout(attempt, timeoutMs);
     } catch (error) {
       const failure = classify(error);
       if (!failure.retry) throw failure.error;
-      lastReason = failure.reason;
+      // A last attempt cut short by the deadline says less than the failure before it.
+      const cutShort = error instanceof AttemptTimeout && timeoutMs < policy.attemptTimeoutMs && attempts > 1;
+      if (!cutShort) lastReason = failure.reason;
     }
     const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempts - 1));
     await Bun.sleep(Math.min(Math.random() * bound, Math.max(0, deadline - performance.now())));
@@ -55,7 +58,7 @@ export async function withRetries<T>(
 /** Thrown into an attempt's signal, and classified, when it runs past its timeout. */
 export class AttemptTimeout extends Error {
   constructor(readonly timeoutMs: number) {
-    super(`no answer within ${timeoutMs} ms`);
+    super(`no answer within ${Math.ceil(timeoutMs)} ms`);
   }
 }
 

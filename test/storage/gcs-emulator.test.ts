@@ -230,6 +230,15 @@ describe("faults", () => {
     expect(emulator().stats.cut).toBeGreaterThanOrEqual(2);
   });
 
+  test("a lost answer: the call is carried out but never answered; onlyMatching narrows faults to some calls", async () => {
+    emulator().setFaults({ onlyMatching: "uploadType=media", loseAnswerNext: 1 });
+    expect((await api(objectPath("x"))).status).toBe(404);
+    const upload = api(`/upload/storage/v1/b/${BUCKET}/o?uploadType=media&name=x`, { method: "POST", body: "x", signal: AbortSignal.timeout(100) });
+    expect(((await errorOf(upload)) as Error | undefined)?.name).toBe("TimeoutError");
+    expect(emulator().objects(BUCKET).map((object) => object.name)).toEqual(["x"]);
+    expect(emulator().stats.lostAnswers).toBe(1);
+  });
+
   test("the one-write-per-second rule: a second write of one name within the interval is 429; reads and other names are not limited", async () => {
     emulator().setFaults({ objectWriteIntervalMs: 60_000 });
     await bucket().file("hot").save(bytes("1"), { resumable: false });

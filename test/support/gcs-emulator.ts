@@ -39,8 +39,10 @@ import {
 
 export type { StoredObject } from "./gcs-emulator-buckets.ts";
 
-/** Faults, applied to every API call (never to /_emulator/ routes), in this order. */
+/** Faults, applied to API calls (never to /_emulator/ routes) in this order. */
 export interface GcsFaults {
+  /** Faults apply only to calls whose `METHOD PATH?QUERY` contains this ("": every call), e.g. "PUT " or "uploadType=resumable". */
+  onlyMatching: string;
   /** Milliseconds added before each call is answered. */
   latencyMs: number;
   /** The next N calls fail with `failureStatus`, whatever the rates say. */
@@ -53,6 +55,8 @@ export interface GcsFaults {
   hangRate: number;
   /** The share of calls whose connection is cut after the status line, before the body. */
   cutRate: number;
+  /** The next N calls are carried out, but their answers are held like hung calls: a write that happened, unbeknownst to the client. */
+  loseAnswerNext: number;
   /** Milliseconds that must pass between two writes of one object name, else 429; GCS: 1000. 0: off. */
   objectWriteIntervalMs: number;
 }
@@ -62,6 +66,8 @@ export interface GcsStats {
   failed: number;
   hung: number;
   cut: number;
+  lostAnswers: number;
+  resumableSessions: number;
   /** Answers with status 412 (preconditions) and 429 (write rate), whatever caused them. */
   preconditionFailed: number;
   rateLimited: number;
@@ -93,15 +99,17 @@ export interface GcsEmulatorOptions {
 }
 
 const NO_FAULTS: GcsFaults = {
+  onlyMatching: "",
   latencyMs: 0,
   failNext: 0,
   failureRate: 0,
   failureStatus: 503,
   hangRate: 0,
   cutRate: 0,
+  loseAnswerNext: 0,
   objectWriteIntervalMs: 0,
 };
-const NO_STATS: GcsStats = { requests: 0, failed: 0, hung: 0, cut: 0, preconditionFailed: 0, rateLimited: 0 };
+const NO_STATS: GcsStats = { requests: 0, failed: 0, hung: 0, cut: 0, lostAnswers: 0, resumableSessions: 0, preconditionFailed: 0, rateLimited: 0 };
 const MAX_PAGE = 1000;
 /** Resumable sessions are forgotten a week after they start, as GCS does. */
 const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -138,7 +146,8 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
 
   const setFaults = (changes: Partial<GcsFaults>) => {
     for (const [field, value] of Object.entries(changes)) {
-      if (!(field in NO_FAULTS) || typeof value !== "number" || !(value >= 0)) {
+      const valid = field === "onlyMatching" ? typeof value === "string" : typeof value === "number" && value >= 0;
+      if (!(field in NO_FAULTS) || !valid) {
         throw badRequest(`bad fault ${JSON.stringify(field)}: ${JSON.stringify(value)}`);
       }
     }
@@ -282,6 +291,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
       const name = requiredName(metadata.name ?? query.get("name"));
       buckets.checkBucket(bucket);
       const id = crypto.randomUUID();
+      stats.resumableSessions += 1;
       sessions.set(id, {
         bucket,
         name,
@@ -362,7 +372,13 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
       try {
         if (url.pathname.startsWith("/_emulator/")) return await control(request, url);
         stats.requests += 1;
-        response = (await injectFault(request)) ?? (await api(request, url));
+        const faulty = `${request.method} ${url.pathname}${url.search}`.includes(faults.onlyMatching);
+        response = (faulty && (await injectFault(request))) || (await api(request, url));
+        if (faulty && faults.loseAnswerNext > 0) {
+          faults.loseAnswerNext -= 1;
+          stats.lostAnswers += 1;
+          return hold(request);
+        }
       } catch (error) {
         response = toErrorResponse(error);
       }
