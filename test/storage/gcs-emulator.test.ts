@@ -1,7 +1,9 @@
-import { Storage } from "@google-cloud/storage";
+import { CRC32C, Storage } from "@google-cloud/storage";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startGcsEmulator, withGcsEmulator } from "../support/gcs-emulator.ts";
+import { crc32cOf } from "../support/gcs-emulator-buckets.ts";
+import { seededRandom } from "../support/random.ts";
 
 const BUCKET = "emulated";
 const emulator = withGcsEmulator([BUCKET]);
@@ -50,6 +52,16 @@ describe("uploads", () => {
     });
     expect(metadata.generation).toMatch(/^\d{16}$/);
     expect(metadata.generation).toBe(file.metadata.generation);
+  });
+
+  test("the emulator's CRC32C agrees with the client's", () => {
+    const random = seededRandom(6);
+    for (let length = 0; length < 100; length++) {
+      const data = Buffer.from(Array.from({ length: length * 37 }, () => Math.floor(random() * 256)));
+      const expected = new CRC32C();
+      expected.update(data);
+      expect(crc32cOf(data)).toBe(expected.toString());
+    }
   });
 
   test("every write is a new, higher generation; a metadata update keeps it and bumps the metageneration", async () => {

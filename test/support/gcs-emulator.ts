@@ -397,7 +397,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     setFaults,
     stats,
     createBucket: (name) => void buckets.createBucket(name),
-    objects: (bucket) => buckets.objects(bucket),
+    objects: (bucket) => [...buckets.objects(bucket)],
     reset,
     stop: async () => {
       for (const release of [...held]) release();
