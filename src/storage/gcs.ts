@@ -64,11 +64,12 @@ export class GcsBlobStore implements BlobStore {
   private readonly resumableThreshold: number;
 
   constructor(location: GcsLocation, options: GcsStoreOptions = {}) {
+    const { apiEndpoint, resumableThreshold, ...retry } = options;
     this.location = location;
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...definedFields(options) };
-    this.resumableThreshold = options.resumableThreshold ?? RESUMABLE_THRESHOLD;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...definedFields(retry) };
+    this.resumableThreshold = resumableThreshold ?? RESUMABLE_THRESHOLD;
     const storage = new Storage({
-      ...(options.apiEndpoint && { apiEndpoint: options.apiEndpoint }),
+      ...(apiEndpoint && { apiEndpoint }),
       retryOptions: { autoRetry: false, maxRetries: 0 },
       timeout: this.policy.attemptTimeoutMs,
     });
@@ -112,7 +113,12 @@ export class GcsBlobStore implements BlobStore {
         await writeAll(upload, data, signal);
         return true;
       } catch (error) {
-        if (statusOf(error) === 412) return false;
+        const status = statusOf(error);
+        if (status === 412) return false;
+        if (sessionUri && (status === 404 || status === 410)) {
+          sessionUri = undefined;
+          throw new Error(`the resumable session ended (HTTP ${status}); starting another`);
+        }
         throw error;
       }
     });
@@ -151,7 +157,8 @@ export class GcsBlobStore implements BlobStore {
         }),
       );
       for (const file of files) {
-        listed.push({ key: file.name.slice(base.length), updated: new Date(file.metadata.updated!), size: Number(file.metadata.size) });
+        const key = file.name.slice(base.length);
+        if (isKey(key)) listed.push({ key, updated: new Date(file.metadata.updated!), size: Number(file.metadata.size) });
       }
       pageToken = (next as { pageToken?: string } | null)?.pageToken;
     } while (pageToken);
@@ -232,6 +239,16 @@ async function writeAll(stream: Writable, data: Uint8Array, signal: AbortSignal)
     await finished(stream);
   } finally {
     signal.removeEventListener("abort", abort);
+  }
+}
+
+/** Objects whose names are not keys were not written by a store: listings leave them out. */
+function isKey(key: string): boolean {
+  try {
+    checkKey(key);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -71,6 +71,13 @@ describe("retries", () => {
     expect(await store.createOnly("big", data)).toBe(false);
   });
 
+  test("a resumable session that GCS forgot is replaced by a new one", async () => {
+    const store = storeAt(undefined, { resumableThreshold: 1024 });
+    emulator().setFaults({ onlyMatching: "upload_id=", failNext: 1, failureStatus: 404 });
+    expect(await store.createOnly("big", new Uint8Array(2048))).toBe(true);
+    expect(emulator().stats).toMatchObject({ failed: 1, resumableSessions: 2 });
+  });
+
   test("a failure that persists ends in storage.unavailable at the deadline, naming the call and the last error", async () => {
     const store = storeAt("persist", { deadlineMs: 600 });
     emulator().setFaults({ failureRate: 1 });
@@ -132,6 +139,15 @@ describe("layout", () => {
     expect(emulator().objects(BUCKET).map((object) => object.name)).toEqual(["tenant/k", "tenant/nested/k"]);
     const whole = new GcsBlobStore({ bucket: BUCKET, prefix: "" }, { apiEndpoint: emulator().url, ...FAST });
     expect((await whole.list("tenant/n")).map((listed) => [listed.key, listed.size])).toEqual([["tenant/nested/k", 6]]);
+  });
+
+  test("objects whose names are not keys, written by something else, are left out of listings", async () => {
+    const store = storeAt("mixed");
+    await store.createOnly("good", bytes("x"));
+    for (const name of ["mixed//double", "mixed/.hidden", "mixed/a/../b"]) {
+      await fetch(`${emulator().url}/upload/storage/v1/b/${BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`, { method: "POST", body: "x" });
+    }
+    expect((await store.list("")).map((listed) => listed.key)).toEqual(["good"]);
   });
 
   test("list pages through more than one page of results", async () => {
