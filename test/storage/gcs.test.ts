@@ -3,6 +3,7 @@ import { StorageError } from "../../src/storage/blob-store.ts";
 import { GcsBlobStore, type GcsStoreOptions } from "../../src/storage/gcs.ts";
 import { parseStoreUrl, STORE_URL_FORMS } from "../../src/storage/open.ts";
 import { withGcsEmulator } from "../support/gcs-emulator.ts";
+import { describeBlobStoreContract } from "./contract.ts";
 
 const BUCKET = "stategit-test";
 const emulator = withGcsEmulator([BUCKET]);
@@ -13,6 +14,8 @@ const FAST: GcsStoreOptions = { attemptTimeoutMs: 300, deadlineMs: 2_000, initia
 let stores = 0;
 const storeAt = (prefix = `store-${++stores}`, options: GcsStoreOptions = {}) =>
   new GcsBlobStore({ bucket: BUCKET, prefix }, { apiEndpoint: emulator().url, ...FAST, ...options });
+describeBlobStoreContract("gcs (emulator)", () => storeAt());
+
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined) => (data === undefined ? undefined : new TextDecoder().decode(data));
 const failureOf = (call: () => Promise<unknown>) =>
