@@ -58,6 +58,22 @@ export interface ObjectPatch {
   metadata?: Record<string, string | null> | null;
 }
 
+export function preconditionsOf(query: URLSearchParams): Preconditions {
+  return {
+    ifGenerationMatch: optionalInteger(query, "ifGenerationMatch"),
+    ifGenerationNotMatch: optionalInteger(query, "ifGenerationNotMatch"),
+    ifMetagenerationMatch: optionalInteger(query, "ifMetagenerationMatch"),
+    ifMetagenerationNotMatch: optionalInteger(query, "ifMetagenerationNotMatch"),
+  };
+}
+
+export function optionalInteger(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null) return undefined;
+  if (!/^\d+$/.test(value)) throw badRequest(`Invalid value for ${name}: ${value}`);
+  return Number(value);
+}
+
 export class Buckets {
   /** GCS's rule: at most one write per second to one object name; 0 turns the rule off. */
   objectWriteIntervalMs = 0;

@@ -27,15 +27,15 @@ import { afterAll, beforeAll } from "bun:test";
 import {
   badRequest,
   Buckets,
-  crc32cOf,
   etagOf,
   GcsHttpError,
-  md5Of,
   objectResource,
+  optionalInteger,
+  preconditionsOf,
   type ObjectPatch,
-  type Preconditions,
   type StoredObject,
 } from "./gcs-emulator-buckets.ts";
+import { bodyOf, Uploads } from "./gcs-emulator-uploads.ts";
 
 export type { StoredObject } from "./gcs-emulator-buckets.ts";
 
@@ -111,9 +111,6 @@ const NO_FAULTS: GcsFaults = {
 };
 const NO_STATS: GcsStats = { requests: 0, failed: 0, hung: 0, cut: 0, lostAnswers: 0, resumableSessions: 0, preconditionFailed: 0, rateLimited: 0 };
 const MAX_PAGE = 1000;
-/** Resumable sessions are forgotten a week after they start, as GCS does. */
-const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
-
 const FAILURES: Record<number, { reason: string; message: string }> = {
   401: { reason: "required", message: "Anonymous caller does not have storage.objects.get access." },
   403: { reason: "forbidden", message: "Caller does not have storage.objects.create access." },
@@ -122,27 +119,15 @@ const FAILURES: Record<number, { reason: string; message: string }> = {
   503: { reason: "backendError", message: "Service Unavailable" },
 };
 
-interface UploadSession {
-  bucket: string;
-  name: string;
-  contentType: string;
-  metadata: Record<string, string> | undefined;
-  conditions: Preconditions;
-  received: Uint8Array[];
-  receivedBytes: number;
-  started: number;
-  done?: StoredObject;
-}
-
 export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulator> {
   const buckets = new Buckets();
   for (const name of options.buckets ?? []) buckets.createBucket(name);
   const faults: GcsFaults = { ...NO_FAULTS };
   const stats: GcsStats = { ...NO_STATS };
-  const sessions = new Map<string, UploadSession>();
+  let baseUrl = "";
+  const uploads = new Uploads(buckets, () => baseUrl, stats);
   /** Settles held (hung) calls when the emulator stops. */
   const held = new Set<() => void>();
-  let baseUrl = "";
 
   const setFaults = (changes: Partial<GcsFaults>) => {
     for (const [field, value] of Object.entries(changes)) {
@@ -156,7 +141,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
   };
   const reset = () => {
     buckets.clear();
-    sessions.clear();
+    uploads.clear();
     Object.assign(faults, NO_FAULTS);
     Object.assign(stats, NO_STATS);
     buckets.objectWriteIntervalMs = 0;
@@ -206,16 +191,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     if (!route) return new GcsHttpError(404, "notFound", `no such route: ${method} ${url.pathname}`).toResponse();
     const query = url.searchParams;
     if (route.kind === "upload") {
-      if (method === "POST") return upload(request, route.bucket, query);
-      const session = sessions.get(query.get("upload_id") ?? "");
-      if (!session || Date.now() - session.started > SESSION_LIFETIME_MS) {
-        return new GcsHttpError(404, "notFound", "No such upload session.").toResponse();
-      }
-      if (method === "PUT") return resumablePut(request, session);
-      if (method === "DELETE") {
-        sessions.delete(query.get("upload_id")!);
-        return new Response(null, { status: 499 });
-      }
+      return method === "POST" ? uploads.insert(request, route.bucket, query) : uploads.session(request, query.get("upload_id") ?? "");
     } else if (route.kind === "buckets") {
       if (method === "POST") {
         const { name } = (await bodyOf(request).json()) as { name?: string };
@@ -266,84 +242,6 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
       ...(page.prefixes.length > 0 && { prefixes: page.prefixes }),
       items: page.items.map((object) => objectResource(object, baseUrl)),
     });
-  };
-
-  const upload = async (request: Request, bucket: string, query: URLSearchParams): Promise<Response> => {
-    const conditions = preconditionsOf(query);
-    const uploadType = query.get("uploadType");
-    const body = await bodyOf(request).bytes();
-    if (uploadType === "media") {
-      const name = requiredName(query.get("name"));
-      const contentType = request.headers.get("content-type") ?? "application/octet-stream";
-      checkHashHeader(request, body);
-      return Response.json(objectResource(buckets.insert(bucket, name, body, contentType, undefined, conditions), baseUrl));
-    }
-    if (uploadType === "multipart") {
-      const [metadataPart, mediaPart] = parseMultipart(request.headers.get("content-type") ?? "", body);
-      const metadata = JSON.parse(new TextDecoder().decode(metadataPart.body)) as UploadMetadata;
-      const name = requiredName(metadata.name ?? query.get("name"));
-      const contentType = metadata.contentType ?? mediaPart.contentType ?? "application/octet-stream";
-      checkMetadataHashes(metadata, mediaPart.body);
-      return Response.json(objectResource(buckets.insert(bucket, name, mediaPart.body, contentType, metadata.metadata, conditions), baseUrl));
-    }
-    if (uploadType === "resumable") {
-      const metadata = (body.length > 0 ? JSON.parse(new TextDecoder().decode(body)) : {}) as UploadMetadata;
-      const name = requiredName(metadata.name ?? query.get("name"));
-      buckets.checkBucket(bucket);
-      const id = crypto.randomUUID();
-      stats.resumableSessions += 1;
-      sessions.set(id, {
-        bucket,
-        name,
-        contentType: metadata.contentType ?? request.headers.get("x-upload-content-type") ?? "application/octet-stream",
-        metadata: metadata.metadata,
-        conditions,
-        received: [],
-        receivedBytes: 0,
-        started: Date.now(),
-      });
-      const location = `${baseUrl}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}`;
-      return new Response(null, { status: 200, headers: { location } });
-    }
-    throw badRequest(`unsupported uploadType ${JSON.stringify(uploadType)}`);
-  };
-
-  /**
-   * One PUT of a resumable session: `Content-Range: bytes FIRST-LAST/TOTAL` (LAST `*`: the body
-   * runs to the end of the upload; TOTAL `*`: not known yet) or `bytes *\/TOTAL` (a status
-   * query, or the end when TOTAL bytes arrived). Answers 308 with `Range: bytes=0-N` until the
-   * upload is complete, then the object. A PUT that starts below the bytes already persisted
-   * overlaps them; its overlapping bytes are dropped, as GCS does.
-   */
-  const resumablePut = async (request: Request, session: UploadSession): Promise<Response> => {
-    if (session.done) return Response.json(objectResource(session.done, baseUrl));
-    const range = /^bytes (?:(\d+)-(\d+|\*)|\*)\/(\d+|\*)$/.exec(request.headers.get("content-range") ?? "bytes */*");
-    if (!range) throw badRequest("bad Content-Range");
-    const body = await bodyOf(request).bytes();
-    const total = range[3] === "*" ? undefined : Number(range[3]);
-    if (range[1] !== undefined) {
-      const first = Number(range[1]);
-      if (range[2] !== "*" && Number(range[2]) - first + 1 !== body.length) throw badRequest("Content-Range does not match the body's length");
-      if (first > session.receivedBytes) throw badRequest(`upload starts at ${first} but ${session.receivedBytes} bytes were persisted`);
-      const fresh = body.subarray(session.receivedBytes - first);
-      session.received.push(fresh);
-      session.receivedBytes += fresh.length;
-      if (range[2] === "*" && total === undefined) return finishUpload(request, session);
-    }
-    if (total !== undefined && session.receivedBytes >= total) {
-      if (session.receivedBytes > total) throw badRequest("more bytes than the declared total");
-      return finishUpload(request, session);
-    }
-    const headers: Record<string, string> = session.receivedBytes > 0 ? { range: `bytes=0-${session.receivedBytes - 1}` } : {};
-    return new Response(null, { status: 308, headers });
-  };
-
-  const finishUpload = (request: Request, session: UploadSession): Response => {
-    const data = Buffer.concat(session.received);
-    checkHashHeader(request, data);
-    const { bucket, name, contentType, metadata, conditions } = session;
-    session.done = buckets.insert(bucket, name, data, contentType, metadata, conditions);
-    return Response.json(objectResource(session.done, baseUrl));
   };
 
   const control = async (request: Request, url: URL): Promise<Response> => {
@@ -407,9 +305,9 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
 }
 
 /**
- * Starts an emulator with `buckets` before the tests of the calling file and stops it after
- * them; faults and objects are reset before each use of `current()`'s caller, if it wants,
- * through `reset()`.
+ * Starts an emulator with `buckets` before the tests of the calling file and stops it after them.
+ * Returns a getter for use inside tests; objects and faults persist between tests unless a test
+ * file resets them, e.g. `afterEach(() => emulator().reset())`.
  */
 export function withGcsEmulator(buckets: string[] = ["stategit-test"]): () => GcsEmulator {
   let emulator: GcsEmulator | undefined;
@@ -423,14 +321,6 @@ export function withGcsEmulator(buckets: string[] = ["stategit-test"]): () => Gc
     if (!emulator) throw new Error("withGcsEmulator(): the emulator starts in beforeAll; call the getter inside tests");
     return emulator;
   };
-}
-
-interface UploadMetadata {
-  name?: string;
-  contentType?: string;
-  metadata?: Record<string, string>;
-  md5Hash?: string;
-  crc32c?: string;
 }
 
 type Route =
@@ -454,34 +344,6 @@ function parseRoute(pathname: string): Route | undefined {
   if (objects === undefined) return download ? undefined : { kind: "bucket", bucket: decodeURIComponent(bucket) };
   if (name === undefined) return download ? undefined : { kind: "objects", bucket: decodeURIComponent(bucket) };
   return { kind: "object", bucket: decodeURIComponent(bucket), name: decodeURIComponent(name), download: download !== undefined };
-}
-
-function preconditionsOf(query: URLSearchParams): Preconditions {
-  return {
-    ifGenerationMatch: optionalInteger(query, "ifGenerationMatch"),
-    ifGenerationNotMatch: optionalInteger(query, "ifGenerationNotMatch"),
-    ifMetagenerationMatch: optionalInteger(query, "ifMetagenerationMatch"),
-    ifMetagenerationNotMatch: optionalInteger(query, "ifMetagenerationNotMatch"),
-  };
-}
-
-function optionalInteger(query: URLSearchParams, name: string): number | undefined {
-  const value = query.get(name);
-  if (value === null) return undefined;
-  if (!/^\d+$/.test(value)) throw badRequest(`Invalid value for ${name}: ${value}`);
-  return Number(value);
-}
-
-/** The client gzips some request bodies (`Content-Encoding: gzip`), as GCS allows. */
-function bodyOf(request: Request): Response {
-  const body = request.body;
-  if (request.headers.get("content-encoding") !== "gzip" || !body) return new Response(body);
-  return new Response(body.pipeThrough(new DecompressionStream("gzip")));
-}
-
-function requiredName(name: string | null | undefined): string {
-  if (!name) throw new GcsHttpError(400, "required", "Required parameter: name");
-  return name;
 }
 
 function media(request: Request, object: StoredObject): Response {
@@ -511,50 +373,6 @@ function media(request: Request, object: StoredObject): Response {
 
 function bucketResource(name: string) {
   return { kind: "storage#bucket", id: name, name, location: "US", storageClass: "STANDARD", metageneration: "1" };
-}
-
-/** Uploads may carry `X-Goog-Hash: crc32c=...,md5=...`; GCS refuses bytes that do not match. */
-function checkHashHeader(request: Request, data: Uint8Array): void {
-  const header = request.headers.get("x-goog-hash");
-  if (!header) return;
-  const hashes: UploadMetadata = {};
-  for (const part of header.split(",")) {
-    const [kind, value] = part.trim().split(/=(.*)/s);
-    if (kind === "crc32c") hashes.crc32c = value;
-    if (kind === "md5") hashes.md5Hash = value;
-  }
-  checkMetadataHashes(hashes, data);
-}
-
-function checkMetadataHashes(hashes: UploadMetadata, data: Uint8Array): void {
-  if (hashes.crc32c !== undefined && hashes.crc32c !== crc32cOf(data)) {
-    throw badRequest("Provided CRC32C \"" + hashes.crc32c + "\" doesn't match calculated CRC32C \"" + crc32cOf(data) + "\".");
-  }
-  if (hashes.md5Hash !== undefined && hashes.md5Hash !== md5Of(data)) {
-    throw badRequest("Provided MD5 hash doesn't match calculated MD5 hash.");
-  }
-}
-
-/** The two parts of a `multipart/related` upload: JSON metadata, then the bytes. */
-function parseMultipart(contentType: string, body: Uint8Array): { contentType?: string; body: Uint8Array }[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
-  if (!/^multipart\/related/i.test(contentType) || !boundary) throw badRequest("expected multipart/related with a boundary");
-  const data = Buffer.from(body.buffer, body.byteOffset, body.length);
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: { contentType?: string; body: Uint8Array }[] = [];
-  let at = data.indexOf(delimiter);
-  while (at >= 0) {
-    const afterDelimiter = at + delimiter.length;
-    if (data.subarray(afterDelimiter, afterDelimiter + 2).toString() === "--") break;
-    const headersEnd = data.indexOf("\r\n\r\n", afterDelimiter);
-    const next = data.indexOf(Buffer.concat([Buffer.from("\r\n"), delimiter]), headersEnd);
-    if (headersEnd < 0 || next < 0) throw badRequest("malformed multipart body");
-    const headers = data.subarray(afterDelimiter, headersEnd).toString();
-    parts.push({ contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1], body: data.subarray(headersEnd + 4, next) });
-    at = next + 2;
-  }
-  if (parts.length !== 2) throw badRequest(`a multipart upload has 2 parts, not ${parts.length}`);
-  return parts;
 }
 
 function toErrorResponse(error: unknown): Response {
