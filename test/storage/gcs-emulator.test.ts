@@ -1,7 +1,6 @@
 import { CRC32C, Storage } from "@google-cloud/storage";
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { startGcsEmulator, withGcsEmulator } from "../support/gcs-emulator.ts";
+import { spawnGcsEmulator, startGcsEmulator, withGcsEmulator } from "../support/gcs-emulator.ts";
 import { crc32cOf } from "../support/gcs-emulator-buckets.ts";
 import { seededRandom } from "../support/random.ts";
 
@@ -277,18 +276,17 @@ describe("faults", () => {
 });
 
 test("as a process: prints its address, serves the client, takes faults over HTTP", async () => {
-  const child = Bun.spawn(["bun", join(import.meta.dir, "../support/gcs-emulator.ts"), "--port", "0", "--bucket", "proc"], { stdout: "pipe", stderr: "inherit" });
+  const child = await spawnGcsEmulator({ buckets: ["proc"] });
   try {
-    const reader = child.stdout.getReader();
-    const { value } = await reader.read();
-    const url = /listening on (http:\/\/\S+)/.exec(new TextDecoder().decode(value))![1];
-    const storage = new Storage({ apiEndpoint: url, retryOptions: { autoRetry: false } });
+    const storage = new Storage({ apiEndpoint: child.url, retryOptions: { autoRetry: false } });
     await storage.bucket("proc").file("x").save(bytes("from a client"), { resumable: false });
     expect((await storage.bucket("proc").file("x").download())[0].toString()).toBe("from a client");
-    await fetch(`${url}/_emulator/faults`, { method: "POST", body: JSON.stringify({ failNext: 1 }) });
+    expect(await child.setFaults({ failNext: 1 })).toMatchObject({ failNext: 1 });
     expect((await errorOf(storage.bucket("proc").file("x").download()))?.code).toBe(503);
+    expect(await child.stats()).toMatchObject({ requests: 3, failed: 1 });
+    await child.reset();
+    expect((await errorOf(storage.bucket("proc").file("x").download()))?.code).toBe(404);
   } finally {
-    child.kill("SIGTERM");
-    expect(await child.exited).toBe(0);
+    await child.stop();
   }
 });

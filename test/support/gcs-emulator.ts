@@ -9,9 +9,12 @@
  *   const storage = new Storage({ apiEndpoint: emulator.url });      // no credentials are used
  *   emulator.faults.failureRate = 0.5;                                // or emulator.setFaults({...})
  *   await emulator.stop();
- * or `withGcsEmulator()` below, which starts one for the file and stops it after.
+ * or `withGcsEmulator()` below, which starts one for the file and stops it after; or
+ * `spawnGcsEmulator({ buckets })` for one in a child process (faults then go over HTTP).
+ * A stategit server in a child process reaches either through its environment:
+ *   Bun.spawn([..., "serve", "--storage", "gs://bucket/prefix"], { env: { ...process.env, STORAGE_EMULATOR_HOST: emulator.url } })
  *
- * From a shell or another process (prints `gcs-emulator listening on http://127.0.0.1:PORT`):
+ * From a shell (prints `gcs-emulator listening on http://127.0.0.1:PORT`):
  *   bun test/support/gcs-emulator.ts --port 4443 --bucket bucket
  *   STORAGE_EMULATOR_HOST=http://127.0.0.1:4443 stategit serve --storage gs://bucket/prefix
  *   curl -X POST localhost:4443/_emulator/faults -d '{"failureRate":0.2,"latencyMs":30}'
@@ -320,6 +323,51 @@ export function withGcsEmulator(buckets: string[] = ["stategit-test"]): () => Gc
   return () => {
     if (!emulator) throw new Error("withGcsEmulator(): the emulator starts in beforeAll; call the getter inside tests");
     return emulator;
+  };
+}
+
+/** An emulator in a child process, driven over its control routes. */
+export interface GcsEmulatorProcess {
+  url: string;
+  host: string;
+  setFaults(faults: Partial<GcsFaults>): Promise<GcsFaults>;
+  stats(): Promise<GcsStats>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the emulator as a child process (`bun test/support/gcs-emulator.ts`), for benchmarks and
+ * tests whose emulator must not share the test's event loop.
+ */
+export async function spawnGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulatorProcess> {
+  const args = ["--port", String(options.port ?? 0), ...(options.buckets ?? []).flatMap((bucket) => ["--bucket", bucket])];
+  const child = Bun.spawn([process.execPath, import.meta.path, ...args], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let printed = "";
+  while (!printed.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the GCS emulator exited before listening (status ${await child.exited})`);
+    printed += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const url = /listening on (http:\/\/\S+)/.exec(printed)?.[1];
+  if (!url) throw new Error(`unexpected output from the GCS emulator: ${printed}`);
+  const control = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}/_emulator/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!response.ok) throw new Error(`GCS emulator ${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    url,
+    host: new URL(url).host,
+    setFaults: (faults) => control("POST", "faults", faults) as Promise<GcsFaults>,
+    stats: () => control("GET", "stats") as Promise<GcsStats>,
+    reset: async () => void (await control("POST", "reset")),
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
   };
 }
 
