@@ -75,14 +75,17 @@ export function optionalInteger(query: URLSearchParams, name: string): number | 
 }
 
 export class Buckets {
-  /** GCS's rule: at most one write per second to one object name; 0 turns the rule off. */
-  objectWriteIntervalMs = 0;
   private readonly buckets = new Map<string, Map<string, StoredObject>>();
   /** Last successful write per `bucket/name`, for objectWriteIntervalMs. */
   private readonly lastWrites = new Map<string, number>();
   /** Each bucket's objects in name order, kept until the next insert or delete: listings scan it. */
   private readonly sorted = new Map<string, StoredObject[]>();
   private lastGeneration = 0;
+
+  constructor(
+    /** GCS's rule, at most one write per second to one object name, is 1000 here; 0 turns it off. */
+    private readonly objectWriteIntervalMs: () => number,
+  ) {}
 
   createBucket(name: string): boolean {
     if (this.buckets.has(name)) return false;
@@ -218,7 +221,8 @@ export class Buckets {
     const key = `${bucket}/${name}`;
     const now = performance.now();
     const last = this.lastWrites.get(key);
-    if (this.objectWriteIntervalMs > 0 && last !== undefined && now - last < this.objectWriteIntervalMs) {
+    const interval = this.objectWriteIntervalMs();
+    if (interval > 0 && last !== undefined && now - last < interval) {
       throw new GcsHttpError(
         429,
         "rateLimitExceeded",

@@ -123,9 +123,9 @@ const FAILURES: Record<number, { reason: string; message: string }> = {
 };
 
 export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulator> {
-  const buckets = new Buckets();
-  for (const name of options.buckets ?? []) buckets.createBucket(name);
   const faults: GcsFaults = { ...NO_FAULTS };
+  const buckets = new Buckets(() => faults.objectWriteIntervalMs);
+  for (const name of options.buckets ?? []) buckets.createBucket(name);
   const stats: GcsStats = { ...NO_STATS };
   let baseUrl = "";
   const uploads = new Uploads(buckets, () => baseUrl, stats);
@@ -140,14 +140,12 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
       }
     }
     Object.assign(faults, changes);
-    buckets.objectWriteIntervalMs = faults.objectWriteIntervalMs;
   };
   const reset = () => {
     buckets.clear();
     uploads.clear();
     Object.assign(faults, NO_FAULTS);
     Object.assign(stats, NO_STATS);
-    buckets.objectWriteIntervalMs = 0;
   };
 
   const hold = (request: Request) =>
