@@ -9,11 +9,13 @@ const BUCKET = "stategit-test";
 const emulator = withGcsEmulator([BUCKET]);
 afterEach(() => emulator().reset());
 
-/** Short timeouts and backoffs, so failure paths finish quickly. */
-const FAST: GcsStoreOptions = { attemptTimeoutMs: 300, deadlineMs: 2_000, initialBackoffMs: 5, maxBackoffMs: 50 };
+/** Short backoffs; the default timeouts, so a busy machine does not fail the happy paths. */
+const QUICK_RETRIES: GcsStoreOptions = { initialBackoffMs: 5, maxBackoffMs: 50 };
+/** For calls meant to fail: short timeouts, so failure paths finish quickly. */
+const SHORT = { attemptTimeoutMs: 300, deadlineMs: 1_500 };
 let stores = 0;
 const storeAt = (prefix = `store-${++stores}`, options: GcsStoreOptions = {}) =>
-  new GcsBlobStore({ bucket: BUCKET, prefix }, { apiEndpoint: emulator().url, ...FAST, ...options });
+  new GcsBlobStore({ bucket: BUCKET, prefix }, { apiEndpoint: emulator().url, ...QUICK_RETRIES, ...options });
 describeBlobStoreContract("gcs (emulator)", () => storeAt());
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -57,7 +59,7 @@ describe("retries", () => {
   });
 
   test("a create whose answer was lost, retried, meets a 412: the blob existed, which is success", async () => {
-    const store = storeAt();
+    const store = storeAt(undefined, { attemptTimeoutMs: 1_000 });
     emulator().setFaults({ loseAnswerNext: 1 });
     expect(await store.createOnly("o/a/packs/pack-2.pack", bytes("same bytes"))).toBe(false);
     expect(emulator().stats).toMatchObject({ lostAnswers: 1, preconditionFailed: 1 });
@@ -82,7 +84,7 @@ describe("retries", () => {
   });
 
   test("a failure that persists ends in storage.unavailable at the deadline, naming the call and the last error", async () => {
-    const store = storeAt("persist", { deadlineMs: 600 });
+    const store = storeAt("persist", { ...SHORT, deadlineMs: 600 });
     emulator().setFaults({ failureRate: 1 });
     for (const call of everyCall(store)) {
       const error = await failureOf(call);
@@ -94,7 +96,7 @@ describe("retries", () => {
   });
 
   test("hung and cut calls are abandoned at the attempt timeout and end at the deadline, never hang", async () => {
-    const store = storeAt("hung", { deadlineMs: 700 });
+    const store = storeAt("hung", { ...SHORT, deadlineMs: 700 });
     for (const fault of [{ hangRate: 1 }, { cutRate: 1 }]) {
       emulator().setFaults({ hangRate: 0, cutRate: 0, ...fault });
       for (const call of everyCall(store)) {
@@ -117,7 +119,7 @@ describe("retries", () => {
   });
 
   test("a missing bucket fails ping with a clear error", async () => {
-    const store = new GcsBlobStore({ bucket: "no-such-bucket", prefix: "" }, { apiEndpoint: emulator().url, ...FAST });
+    const store = new GcsBlobStore({ bucket: "no-such-bucket", prefix: "" }, { apiEndpoint: emulator().url, ...QUICK_RETRIES });
     const error = await failureOf(() => store.ping());
     expect(error?.code).toBe("storage.unavailable");
     expect(error?.message).toContain("gs://no-such-bucket not found");
@@ -140,7 +142,7 @@ describe("layout", () => {
     await tenantA.delete("k");
     expect(text(await tenant.get("k"))).toBe("tenant");
     expect(emulator().objects(BUCKET).map((object) => object.name)).toEqual(["tenant/k", "tenant/nested/k"]);
-    const whole = new GcsBlobStore({ bucket: BUCKET, prefix: "" }, { apiEndpoint: emulator().url, ...FAST });
+    const whole = new GcsBlobStore({ bucket: BUCKET, prefix: "" }, { apiEndpoint: emulator().url, ...QUICK_RETRIES });
     expect((await whole.list("tenant/n")).map((listed) => [listed.key, listed.size])).toEqual([["tenant/nested/k", 6]]);
   });
 
