@@ -201,22 +201,34 @@ describe("parseStoreUrl: gs://", () => {
   });
 });
 
-test("openStore(gs://...) in a process with STORAGE_EMULATOR_HOST and no credentials talks to the emulator", async () => {
+test("in a process with STORAGE_EMULATOR_HOST and no credentials, gs:// stores talk to the emulator and never authenticate", async () => {
+  // GOOGLE_APPLICATION_CREDENTIALS names a missing file: any attempt to authenticate would fail the calls.
   const script = `
     import { openStore } from ${JSON.stringify(`${import.meta.dir}/../../src/storage/open.ts`)};
+    import { GcsBlobStore } from ${JSON.stringify(`${import.meta.dir}/../../src/storage/gcs.ts`)};
     const store = openStore("gs://${BUCKET}/from-env");
+    const resumable = new GcsBlobStore({ bucket: "${BUCKET}", prefix: "from-env" }, { resumableThreshold: 1 });
     await store.ping();
-    const created = await store.createOnly("k", new TextEncoder().encode("via env"));
-    console.log(JSON.stringify({ created, listed: (await store.list("")).map((blob) => blob.key) }));
+    const created = [await store.createOnly("k", new TextEncoder().encode("via env")), await resumable.createOnly("r", new Uint8Array(3000))];
+    const read = [new TextDecoder().decode(await store.get("k")), (await resumable.get("r")).length];
+    await store.delete("r");
+    console.log(JSON.stringify({ created, read, listed: (await store.list("")).map((blob) => blob.key) }));
   `;
   const child = Bun.spawn(["bun", "-e", script], {
-    env: { PATH: process.env.PATH, HOME: "/nonexistent", STORAGE_EMULATOR_HOST: emulator().url, GOOGLE_APPLICATION_CREDENTIALS: "/nonexistent/key.json" },
+    env: {
+      PATH: process.env.PATH,
+      HOME: "/nonexistent",
+      STORAGE_EMULATOR_HOST: emulator().url,
+      GOOGLE_APPLICATION_CREDENTIALS: "/nonexistent/key.json",
+      METADATA_SERVER_DETECTION: "none",
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
   const [output, errors] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
   expect(errors).toBe("");
   expect(await child.exited).toBe(0);
-  expect(JSON.parse(output)).toEqual({ created: true, listed: ["k"] });
+  expect(JSON.parse(output)).toEqual({ created: [true, true], read: ["via env", 3000], listed: ["k"] });
   expect(emulator().objects(BUCKET).map((object) => [object.name, Buffer.from(object.data).toString()])).toEqual([["from-env/k", "via env"]]);
+  expect(emulator().stats.resumableSessions).toBe(1);
 });
