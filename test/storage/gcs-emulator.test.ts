@@ -172,7 +172,7 @@ describe("reads and listings", () => {
     expect(part.toString()).toBe("234");
   });
 
-  test("list: prefix, delimiter, pages of maxResults with page tokens", async () => {
+  test("list: prefix, delimiter, offsets, pages of maxResults with page tokens", async () => {
     for (const name of ["a/1", "a/2", "a/sub/3", "a/sub/4", "ab", "b"]) await bucket().file(name).save(bytes(name), { resumable: false });
     const [all] = await bucket().getFiles();
     expect(all.map((file) => file.name)).toEqual(["a/1", "a/2", "a/sub/3", "a/sub/4", "ab", "b"]);
@@ -180,6 +180,8 @@ describe("reads and listings", () => {
     expect(underA.map((file) => file.name)).toEqual(["a/1", "a/2", "a/sub/3", "a/sub/4"]);
     const [, , shallow] = await bucket().getFiles({ prefix: "a/", delimiter: "/", autoPaginate: false });
     expect(shallow).toMatchObject({ items: [{ name: "a/1" }, { name: "a/2" }], prefixes: ["a/sub/"] });
+    const [between] = await bucket().getFiles({ startOffset: "a/2", endOffset: "ab" });
+    expect(between.map((file) => file.name)).toEqual(["a/2", "a/sub/3", "a/sub/4"]);
 
     const pages: string[][] = [];
     let query: { pageToken?: string } | null = {};

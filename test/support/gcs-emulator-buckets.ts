@@ -74,6 +74,17 @@ export function optionalInteger(query: URLSearchParams, name: string): number | 
   return Number(value);
 }
 
+export interface ListOptions {
+  prefix: string;
+  delimiter?: string;
+  /** Only names at or after this one... */
+  startOffset?: string;
+  /** ...and before this one. */
+  endOffset?: string;
+  maxResults: number;
+  pageToken?: string;
+}
+
 export class Buckets {
   private readonly buckets = new Map<string, Map<string, StoredObject>>();
   /** Last successful write per `bucket/name`, for objectWriteIntervalMs. */
@@ -186,17 +197,19 @@ export class Buckets {
   }
 
   /**
-   * objects.list: names after `pageToken` that start with `prefix`, in name order; with a
-   * delimiter, names that contain it after the prefix collapse into one `prefixes` entry. A page
-   * holds at most `maxResults` items and prefixes together.
+   * objects.list: names after `pageToken` that start with `prefix` and lie between the offsets,
+   * in name order; with a delimiter, names that contain it after the prefix collapse into one
+   * `prefixes` entry. A page holds at most `maxResults` items and prefixes together.
    */
-  list(bucket: string, options: { prefix: string; delimiter?: string; maxResults: number; pageToken?: string }) {
+  list(bucket: string, options: ListOptions) {
     const start = options.pageToken === undefined ? undefined : Buffer.from(options.pageToken, "base64url").toString();
     const items: StoredObject[] = [];
     const prefixes: string[] = [];
     let last: string | undefined;
     for (const object of this.objects(bucket)) {
       if (!object.name.startsWith(options.prefix)) continue;
+      if (options.startOffset !== undefined && compareNames(object.name, options.startOffset) < 0) continue;
+      if (options.endOffset !== undefined && compareNames(object.name, options.endOffset) >= 0) continue;
       const delimiterAt = options.delimiter ? object.name.indexOf(options.delimiter, options.prefix.length) : -1;
       const entry = delimiterAt < 0 ? object.name : object.name.slice(0, delimiterAt + options.delimiter!.length);
       if (start !== undefined && compareNames(entry, start) <= 0) continue;

@@ -234,6 +234,8 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     const page = buckets.list(bucket, {
       prefix: query.get("prefix") ?? "",
       delimiter: query.get("delimiter") || undefined,
+      startOffset: query.get("startOffset") || undefined,
+      endOffset: query.get("endOffset") || undefined,
       maxResults,
       pageToken: query.get("pageToken") || undefined,
     });
