@@ -1,8 +1,9 @@
 import { Hono } from "hono";
+import { getPath } from "hono/utils/url";
 import { authenticate, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
-import { GIT_BASES, mountGitRoutes, type GitRepositories } from "./git-routes.ts";
+import { GIT_BASES, mountGitRoutes, routingPath, type GitRepositories } from "./git-routes.ts";
 
 export interface AppOptions {
   accounts: Authenticator;
@@ -14,7 +15,7 @@ export interface AppOptions {
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ getPath: (request) => routingPath(getPath(request)) });
   const logError = options.logError ?? ((message: string) => process.stderr.write(`${message}\n`));
   app.onError((error, c) => {
     logError(`stategit: ${c.req.method} ${new URL(c.req.url).pathname}: ${error.stack ?? error.message}`);

@@ -47,12 +47,12 @@ export const FETCH_CASES: ConformanceCase[] = [
       const clone = await cloneEmpty(git, url);
       // v2's ls-refs=unborn tells the client the default branch of an empty repository.
       if (git.protocol === 2) expect(await git.ok(["-C", clone, "symbolic-ref", "HEAD"])).toBe("refs/heads/main");
-      const tip = await commitFiles(git, clone, { "system/human.md": "The human's name is Ada.\n" }, "first");
+      const tip = await commitFiles(git, clone, { "system/human.md": "---\ndescription: the human\n---\nThe human's name is Ada.\n" }, "first");
       await git.ok(["-C", clone, "push", "-q", "origin", "HEAD:refs/heads/main"]);
       expect(await git.lsRemote(url)).toEqual(new Map([["HEAD", tip], ["refs/heads/main", tip]]));
       const second = git.dir("clone");
       await git.ok(["clone", "-q", url, second]);
-      expect(readFileSync(join(second, "system/human.md"), "utf8")).toBe("The human's name is Ada.\n");
+      expect(readFileSync(join(second, "system/human.md"), "utf8")).toBe("---\ndescription: the human\n---\nThe human's name is Ada.\n");
       await git.fsck(clone);
       await git.fsck(second);
     },

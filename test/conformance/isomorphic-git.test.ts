@@ -86,7 +86,7 @@ describe("isomorphic-git", () => {
     writeFiles(dir, { "system/human.md": "---\ndescription: the human\n---\nAda\n" });
     await isogit.add({ fs, dir, filepath: "system/human.md" });
     const first = await isogit.commit({ fs, dir, message: "first", author });
-    writeFiles(dir, { "system/human.md": "Ada Lovelace\n" });
+    writeFiles(dir, { "system/human.md": "---\ndescription: the human\n---\nAda Lovelace\n" });
     await isogit.add({ fs, dir, filepath: "system/human.md" });
     const second = await isogit.commit({ fs, dir, message: "second", author: { ...author, timestamp: author.timestamp + 60 } });
     const pushed = await isogit.push({ ...remote(agent), dir, ref: "main" });
