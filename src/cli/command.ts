@@ -41,6 +41,8 @@ export interface OptionSpec {
 /** The resolved options of one invocation. */
 export interface Options {
   string(name: string): string;
+  /** A string option without a default: undefined when not given. */
+  optionalString(name: string): string | undefined;
   flag(name: string): boolean;
 }
 

@@ -86,6 +86,10 @@ function resolveOptions(specs: readonly OptionSpec[], flags: Record<string, stri
       if (typeof value !== "string") throw new UsageError(`--${name} is required`);
       return value;
     },
+    optionalString: (name) => {
+      const value = resolved.get(name);
+      return typeof value === "string" ? value : undefined;
+    },
     flag: (name) => resolved.get(name) === true,
   };
 }

@@ -1,5 +1,6 @@
 import type { Command } from "../command.ts";
 import { agentList } from "./agent-list.ts";
+import { importCommand } from "./import.ts";
 import { indexPackCommand } from "./index-pack.ts";
 import { keyCreate } from "./key-create.ts";
 import { keyRevoke } from "./key-revoke.ts";
@@ -8,4 +9,4 @@ import { serve } from "./serve.ts";
 import { verifyPackCommand } from "./verify-pack.ts";
 
 /** Every command, in the order help lists them. A new command is one module here and one line below. */
-export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, indexPackCommand, verifyPackCommand];
+export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, importCommand, indexPackCommand, verifyPackCommand];
