@@ -1,0 +1,106 @@
+/**
+ * `stategit import` from the sources: repositories of the previous service's layout made by the
+ * real git client, imported into a running server's storage and database, then cloned from it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GitClient, StategitServer } from "../conformance/harness.ts";
+import { addBrokenBranch, LegacyBucket, richRepository, SourceRepo } from "../repo/legacy-source.ts";
+import { tempDir } from "../support/git.ts";
+import { RUNNERS } from "./runners.ts";
+
+const TIMEOUT_MS = 120_000;
+const SOURCES = RUNNERS.find((runner) => runner.name === "sources")!;
+const cleanups: Array<() => void> = [];
+afterAll(() => {
+  for (const cleanup of cleanups) cleanup();
+});
+
+function stategit(args: string[], cwd: string) {
+  const result = Bun.spawnSync([...SOURCES.command, ...args], { cwd, env: { PATH: process.env.PATH ?? "", HOME: cwd }, stdout: "pipe", stderr: "pipe" });
+  return { status: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+describe("stategit import, then clone from stategit serve", () => {
+  let server: StategitServer;
+  let bucket: LegacyBucket;
+  let client: GitClient;
+  const repo = richRepository();
+  const lostBlob = addBrokenBranch(repo, "broken");
+  const other = new SourceRepo("master");
+  cleanups.push(repo.cleanup, other.cleanup);
+
+  beforeAll(async () => {
+    server = await StategitServer.start({ variant: "sources" });
+    bucket = new LegacyBucket();
+    const scratch = tempDir("stategit-import-client-");
+    cleanups.push(bucket.cleanup, scratch.cleanup);
+    client = new GitClient(0, scratch.path);
+    bucket.put(server.org, "agent-1", repo.path);
+    other.commit({ "notes.md": "another agent\n" });
+    bucket.put(server.org, "agent-2", other.path);
+    bucket.put(server.org, "bad..agent", other.path);
+  }, TIMEOUT_MS);
+  afterAll(() => server.stop());
+
+  test(
+    "prints one line per repository and a summary; the clone has every complete ref and passes fsck",
+    async () => {
+      const result = await server.admin(["import", "--from", bucket.url]);
+      const lines = result.stdout.trimEnd().split("\n");
+      expect(lines[0]).toStartWith(`skipped ${server.org}/bad..agent: invalid agent id`);
+      expect(lines[1]).toMatch(new RegExp(`^imported ${server.org}/agent-1: 6 refs, \\d+ objects$`));
+      expect(lines.slice(2)).toEqual([
+        `  skipped refs/heads/broken: missing object ${lostBlob}`,
+        `imported ${server.org}/agent-2: 1 ref, 3 objects`,
+        "  note: HEAD is refs/heads/master: stategit's HEAD is refs/heads/main",
+        "3 repositories: 2 imported, 1 skipped; 1 ref skipped",
+      ]);
+
+      const remote = await client.lsRemote(server.url("agent-1"));
+      const expected = repo.refs();
+      expected.delete("refs/heads/broken");
+      expect(new Map([...remote].filter(([name]) => name !== "HEAD" && !name.endsWith("^{}")))).toEqual(expected);
+      const clone = client.dir("clone");
+      await client.ok(["clone", "-q", "--mirror", server.url("agent-1"), clone]);
+      await client.fsck(clone);
+      expect(await client.revParse(clone, "refs/heads/feature")).toBe(repo.run("rev-parse", "feature"));
+      expect((await server.admin(["agent", "list", server.org])).stdout).toBe("agent-1\nagent-2\n");
+
+      const again = await server.admin(["import", "--from", bucket.url, "--org", server.org, "--agent", "agent-1"]);
+      expect(again.stdout).toBe(`up to date ${server.org}/agent-1\n  skipped refs/heads/broken: missing object ${lostBlob}\n1 repository: 1 up to date; 1 ref skipped\n`);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+describe("stategit import exit statuses", () => {
+  const work = tempDir("stategit-import-cli-");
+  const bucket = new LegacyBucket();
+  cleanups.push(work.cleanup, bucket.cleanup);
+  const data = ["--storage", `file:${join(work.path, "repos")}`, "--database", `sqlite:${join(work.path, "db.sqlite")}`];
+
+  test(
+    "1 when a repository failed, after importing the others; 2 for bad usage",
+    () => {
+      const repo = new SourceRepo();
+      cleanups.push(repo.cleanup);
+      repo.commit({ "a.md": "a\n" });
+      bucket.put("acme", "good", repo.path);
+      writeFileSync(join(bucket.put("acme", "corrupt", repo.path), "packed-refs"), "garbage\n");
+      const result = stategit(["import", "--from", bucket.url, ...data], work.path);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe(
+        "failed acme/corrupt: packed-refs line 1: unexpected line \"garbage\"\nimported acme/good: 1 ref, 3 objects\n2 repositories: 1 imported, 1 failed\n",
+      );
+
+      for (const args of [[], ["--from", "s3://bucket"], ["--from", bucket.url, "--org", "bad..org"], ["--from", bucket.url, "--agent", "/"]]) {
+        const usage = stategit(["import", ...args, ...data], work.path);
+        expect({ status: usage.status, stdout: usage.stdout }).toEqual({ status: 2, stdout: "" });
+        expect(usage.stderr).toMatch(/^stategit: import: .+\n$/);
+      }
+    },
+    TIMEOUT_MS,
+  );
+});
