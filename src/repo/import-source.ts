@@ -44,13 +44,12 @@ export interface SkippedRef {
   reason: string;
 }
 
-/** A source repository in memory: its refs and every object its packs and loose files hold. */
-export interface LoadedSource {
+/** A source repository's refs, read before its objects: a repository already imported needs no more. */
+export interface SourceRefs {
   /** HEAD, when it could be read. */
   head?: RefFileValue;
   /** Refs stategit can hold, name → id; loose refs take precedence over packed-refs. Not checked for connectivity. */
   refs: Map<string, Oid>;
-  objects: ObjectDatabase;
   skippedRefs: SkippedRef[];
   /** Things left out that are not refs (unreadable packs and loose objects, alternates, HEAD problems). */
   notes: string[];
@@ -130,86 +129,107 @@ function groupFiles(files: readonly string[]): GroupedFiles {
   return grouped;
 }
 
-const UNSUPPORTED_NAME = "not a ref name stategit can hold";
+/** One source repository's files, read on demand. */
+export class SourceReader {
+  private readonly files: GroupedFiles;
 
-type ReadFile = (path: string) => Promise<Uint8Array | undefined>;
-
-/**
- * Reads a source repository: HEAD, packed-refs and loose refs, every pack (indexed afresh: its
- * .idx is not trusted) and every loose object not already in a pack. A file that cannot be
- * parsed is left out and noted; only a corrupt packed-refs fails the whole repository (its refs
- * are then unknown). Errors of the store itself propagate.
- */
-export async function loadSource(store: BlobStore, source: SourceRepository, codec: Codec, limits: PackLimits): Promise<LoadedSource> {
-  const files = groupFiles(source.files);
-  const read: ReadFile = (path) => store.get(source.prefix + path);
-  const loaded: LoadedSource = { refs: new Map(), objects: new ObjectDatabase(codec), skippedRefs: [], notes: files.notes };
-  const head = files.head ? await read("HEAD") : undefined;
-  try {
-    if (head) loaded.head = parseRefFile(head, "HEAD");
-  } catch (error) {
-    loaded.notes.push(`HEAD is unreadable: ${reasonOf(error)}`);
+  constructor(
+    private readonly store: BlobStore,
+    readonly source: SourceRepository,
+  ) {
+    this.files = groupFiles(source.files);
   }
-  await readRefs(files, read, loaded);
-  await readObjects(files, read, loaded, codec, limits);
-  return loaded;
+
+  /**
+   * HEAD, packed-refs and loose refs. A ref file that cannot be parsed is left out and noted;
+   * only a corrupt packed-refs fails the whole repository (its refs are then unknown). Errors of
+   * the store itself propagate.
+   */
+  async refs(): Promise<SourceRefs> {
+    const refs: SourceRefs = { refs: new Map(), skippedRefs: [], notes: [...this.files.notes] };
+    const head = this.files.head ? await this.read("HEAD") : undefined;
+    try {
+      if (head) refs.head = parseRefFile(head, "HEAD");
+    } catch (error) {
+      refs.notes.push(`HEAD is unreadable: ${reasonOf(error)}`);
+    }
+    const packedRefs = this.files.packedRefs ? await this.read("packed-refs") : undefined;
+    const values = new Map<string, RefValue>();
+    for (const { name, oid } of packedRefs ? parsePackedRefs(packedRefs) : []) {
+      values.set(name, isUpdatableRefName(name) ? { kind: "direct", oid } : { kind: "unsupported" });
+    }
+    const loose = new Map<string, RefValue>();
+    await forEachConcurrently(this.files.looseRefs, READ_CONCURRENCY, async (name) => {
+      // Not read: such a name may not even be a valid storage key.
+      if (!isUpdatableRefName(name)) return void loose.set(name, { kind: "unsupported" });
+      const bytes = await this.read(name);
+      try {
+        if (bytes) loose.set(name, parseRefFile(bytes, name));
+      } catch (error) {
+        loose.set(name, { kind: "unreadable", reason: reasonOf(error) });
+      }
+    });
+    for (const [name, value] of loose) values.set(name, value);
+    for (const name of [...values.keys()].sort()) {
+      const value = values.get(name)!;
+      const reason = skipReason(value);
+      if (reason !== undefined) refs.skippedRefs.push({ name, reason });
+      else if (value.kind === "direct") refs.refs.set(name, value.oid);
+    }
+    return refs;
+  }
+
+  /**
+   * Every pack (indexed afresh: its .idx is not trusted) and every loose object not already in a
+   * pack. What cannot be parsed is left out and noted in `notes`.
+   */
+  async objects(codec: Codec, limits: PackLimits, notes: string[]): Promise<ObjectDatabase> {
+    const objects = new ObjectDatabase(codec);
+    for (const name of this.files.packs) {
+      const bytes = await this.read(`objects/pack/${name}.pack`);
+      if (!bytes) continue;
+      try {
+        const indexed = indexPack(bytes, { codec, limits });
+        objects.addPack(preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, objects.cache).file);
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        notes.push(`pack ${name} is unreadable, its objects are left out: ${error.message}`);
+      }
+    }
+    const unpacked = this.files.looseObjects.filter((oid) => !objects.hasObject(oid));
+    await forEachConcurrently(unpacked, READ_CONCURRENCY, async (oid) => {
+      const bytes = await this.read(`objects/${oid.slice(0, 2)}/${oid.slice(2)}`);
+      if (!bytes) return;
+      try {
+        const object = parseLooseObject(oid, bytes, codec, limits.maxObjectSize);
+        objects.addObject(object.type, object.data);
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        notes.push(`loose object ${oid} is unreadable, left out: ${error.message}`);
+      }
+    });
+    return objects;
+  }
+
+  private read(path: string): Promise<Uint8Array | undefined> {
+    return this.store.get(this.source.prefix + path);
+  }
 }
 
-/** The refs of packed-refs, overridden by loose refs (as git reads them), into `loaded.refs` or `loaded.skippedRefs`. */
-async function readRefs(files: GroupedFiles, read: ReadFile, loaded: LoadedSource): Promise<void> {
-  const values = new Map<string, RefFileValue | { kind: "unreadable"; reason: string }>();
-  const packedRefs = files.packedRefs ? await read("packed-refs") : undefined;
-  for (const { name, oid } of packedRefs ? parsePackedRefs(packedRefs) : []) values.set(name, { kind: "direct", oid });
-  for (const name of files.looseRefs) {
-    // Not read: such a name may not even be a valid storage key.
-    if (!isUpdatableRefName(name)) {
-      values.delete(name);
-      loaded.skippedRefs.push({ name, reason: UNSUPPORTED_NAME });
-      continue;
-    }
-    const bytes = await read(name);
-    try {
-      if (bytes) values.set(name, parseRefFile(bytes, name));
-    } catch (error) {
-      values.set(name, { kind: "unreadable", reason: reasonOf(error) });
-    }
-  }
-  for (const name of [...values.keys()].sort()) {
-    const value = values.get(name)!;
-    let reason: string | undefined;
-    if (!isUpdatableRefName(name)) reason = UNSUPPORTED_NAME;
-    else if (value.kind === "unreadable") reason = `unreadable: ${value.reason}`;
-    else if (value.kind === "symbolic") reason = `symbolic ref to ${value.target}: stategit holds no symbolic refs besides HEAD`;
-    else if (value.oid === ZERO_OID) reason = "points at the null id";
-    else loaded.refs.set(name, value.oid);
-    if (reason !== undefined) loaded.skippedRefs.push({ name, reason });
-  }
-}
+/** A ref as read, before it is judged. */
+type RefValue = RefFileValue | { kind: "unreadable"; reason: string } | { kind: "unsupported" };
 
-async function readObjects(files: GroupedFiles, read: ReadFile, loaded: LoadedSource, codec: Codec, limits: PackLimits): Promise<void> {
-  for (const name of files.packs) {
-    const bytes = await read(`objects/pack/${name}.pack`);
-    if (!bytes) continue;
-    try {
-      const indexed = indexPack(bytes, { codec, limits });
-      loaded.objects.addPack(preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, loaded.objects.cache).file);
-    } catch (error) {
-      if (!(error instanceof GitError)) throw error;
-      loaded.notes.push(`pack ${name} is unreadable, its objects are left out: ${error.message}`);
-    }
+function skipReason(value: RefValue): string | undefined {
+  switch (value.kind) {
+    case "unsupported":
+      return "not a ref name stategit can hold";
+    case "unreadable":
+      return `unreadable: ${value.reason}`;
+    case "symbolic":
+      return `symbolic ref to ${value.target}: stategit holds no symbolic refs besides HEAD`;
+    case "direct":
+      return value.oid === ZERO_OID ? "points at the null id" : undefined;
   }
-  const unpacked = files.looseObjects.filter((oid) => !loaded.objects.hasObject(oid));
-  await forEachConcurrently(unpacked, READ_CONCURRENCY, async (oid) => {
-    const bytes = await read(`objects/${oid.slice(0, 2)}/${oid.slice(2)}`);
-    if (!bytes) return;
-    try {
-      const object = parseLooseObject(oid, bytes, codec, limits.maxObjectSize);
-      loaded.objects.addObject(object.type, object.data);
-    } catch (error) {
-      if (!(error instanceof GitError)) throw error;
-      loaded.notes.push(`loose object ${oid} is unreadable, left out: ${error.message}`);
-    }
-  });
 }
 
 /**
@@ -218,10 +238,10 @@ async function readObjects(files: GroupedFiles, read: ReadFile, loaded: LoadedSo
  * missing object or why an object could not be read. One walk answers when nothing is missing;
  * otherwise each ref is walked, stopping at the history of the refs already found complete.
  */
-export function checkConnectivity(loaded: LoadedSource): { complete: Map<string, Oid>; incomplete: SkippedRef[] } {
+export function checkConnectivity(refs: ReadonlyMap<string, Oid>, objects: ObjectDatabase): { complete: Map<string, Oid>; incomplete: SkippedRef[] } {
   const connected = (tips: readonly Oid[], complete: readonly Oid[]): string | undefined => {
     try {
-      const missing = findMissing(loaded.objects, tips, complete);
+      const missing = findMissing(objects, tips, complete);
       if (missing.length === 0) return undefined;
       return `missing object ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ""}`;
     } catch (error) {
@@ -229,10 +249,10 @@ export function checkConnectivity(loaded: LoadedSource): { complete: Map<string,
       return `unreadable history: ${error.message}`;
     }
   };
-  if (connected([...loaded.refs.values()], []) === undefined) return { complete: new Map(loaded.refs), incomplete: [] };
+  if (connected([...refs.values()], []) === undefined) return { complete: new Map(refs), incomplete: [] };
   const complete = new Map<string, Oid>();
   const incomplete: SkippedRef[] = [];
-  for (const [name, oid] of loaded.refs) {
+  for (const [name, oid] of refs) {
     const reason = connected([oid], [...new Set(complete.values())]);
     if (reason === undefined) complete.set(name, oid);
     else incomplete.push({ name, reason });

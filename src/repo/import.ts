@@ -1,5 +1,6 @@
 import { defaultCodec, type Codec } from "../git/codec/index.ts";
 import { GitError } from "../git/errors.ts";
+import type { RefFileValue } from "../git/gitdir/index.ts";
 import type { ObjectReader } from "../git/object/object.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import { buildPack } from "../git/pack/output/index.ts";
@@ -8,7 +9,7 @@ import type { RefUpdate } from "../git/refname.ts";
 import { findMissing, listObjects } from "../git/walk/index.ts";
 import { DEFAULT_HEAD } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
-import { checkConnectivity, discoverSources, loadSource, type LoadedSource, type SkippedRef, type SourceFilter, type SourceRepository } from "./import-source.ts";
+import { checkConnectivity, discoverSources, SourceReader, type SkippedRef, type SourceFilter, type SourceRepository } from "./import-source.ts";
 import type { Repositories } from "./repository.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -73,34 +74,40 @@ async function importRepository(store: BlobStore, source: SourceRepository, repo
   try {
     const codec = options.codec ?? defaultCodec;
     const limits = options.limits ?? IMPORT_LIMITS;
-    const loaded = await loadSource(store, source, codec, limits);
-    const { complete, incomplete } = checkConnectivity(loaded);
-    report.skippedRefs.push(...loaded.skippedRefs, ...incomplete);
-    report.notes.push(...loaded.notes, ...headNotes(loaded));
+    const reader = new SourceReader(store, source);
+    const { head, refs, skippedRefs, notes } = await reader.refs();
+    report.skippedRefs.push(...skippedRefs);
+    report.notes.push(...notes, ...headNotes(head));
     const before = await repositories.snapshot(source.org, source.agent);
-    const updates: RefUpdate[] = [...complete]
-      .filter(([ref, oid]) => before.refs.get(ref) !== oid)
-      .map(([ref, newOid]) => ({ ref, oldOid: before.refs.get(ref) ?? ZERO_OID, newOid }));
-    const kept = [...before.refs.keys()].filter((ref) => !complete.has(ref)).length;
+    const kept = [...before.refs.keys()].filter((ref) => !refs.has(ref)).length;
     if (kept > 0) report.notes.push(`${kept} ref(s) of the destination that the source lacks are kept`);
+    // Nothing to read beyond the refs when the destination has every one of them already.
+    if (refs.size > 0 && [...refs].every(([ref, oid]) => before.refs.get(ref) === oid)) return upToDate(report, before);
+    const objects = await reader.objects(codec, limits, report.notes);
+    const { complete, incomplete } = checkConnectivity(refs, objects);
+    report.skippedRefs.push(...incomplete);
     if (complete.size === 0) {
       report.outcome = "nothing to import";
       return report;
     }
-    let after = before;
-    if (updates.length > 0) {
-      const specs = listObjects({ reader: eitherReader(loaded.objects, before.objects), include: updates.map(({ newOid }) => newOid), exclude: [...before.refs.values()] });
-      const pack = specs.length > 0 ? await buildPack({ specs, source: loaded.objects }, { codec }) : undefined;
-      const result = await repositories.push(source.org, source.agent, { updates, pack, allowForcePush: true, limits });
-      if (result.unpackError !== undefined) throw new Error(`the objects were refused: ${result.unpackError}`);
-      report.notes.push(...result.messages);
-      for (const status of result.statuses) if (!status.ok) report.skippedRefs.push({ name: status.ref, reason: status.reason });
-      report.refs = result.statuses.filter((status) => status.ok).length;
-      report.objects = report.refs > 0 ? specs.length : 0;
-      after = result.committed ?? before;
+    const updates: RefUpdate[] = [...complete]
+      .filter(([ref, oid]) => before.refs.get(ref) !== oid)
+      .map(([ref, newOid]) => ({ ref, oldOid: before.refs.get(ref) ?? ZERO_OID, newOid }));
+    if (updates.length === 0) return upToDate(report, before);
+    const specs = listObjects({ reader: eitherReader(objects, before.objects), include: updates.map(({ newOid }) => newOid), exclude: [...before.refs.values()] });
+    const pack = specs.length > 0 ? await buildPack({ specs, source: objects }, { codec }) : undefined;
+    const result = await repositories.push(source.org, source.agent, { updates, pack, allowForcePush: true, limits });
+    if (result.unpackError !== undefined) throw new Error(`the objects were refused: ${result.unpackError}`);
+    report.notes.push(...result.messages);
+    for (const status of result.statuses) if (!status.ok) report.skippedRefs.push({ name: status.ref, reason: status.reason });
+    if (!result.committed) {
+      report.outcome = "nothing to import";
+      return report;
     }
-    verifyConnected(after);
-    report.outcome = report.refs === 0 ? (updates.length === 0 ? "up to date" : "nothing to import") : before.manifest.generation === 0 ? "imported" : "updated";
+    verifyConnected(result.committed);
+    report.refs = result.statuses.filter((status) => status.ok).length;
+    report.objects = specs.length;
+    report.outcome = before.manifest.generation === 0 ? "imported" : "updated";
   } catch (error) {
     report.outcome = "failed";
     report.reason = error instanceof Error ? error.message : String(error);
@@ -108,9 +115,15 @@ async function importRepository(store: BlobStore, source: SourceRepository, repo
   return report;
 }
 
+/** A repository whose refs are all imported: checked, and reported as such. */
+function upToDate(report: RepositoryReport, snapshot: Snapshot): RepositoryReport {
+  verifyConnected(snapshot);
+  report.outcome = "up to date";
+  return report;
+}
+
 /** What becomes of the source's HEAD: stategit's is always refs/heads/main. */
-function headNotes(loaded: LoadedSource): string[] {
-  const head = loaded.head;
+function headNotes(head: RefFileValue | undefined): string[] {
   if (!head) return [`no readable HEAD (stategit's HEAD is ${DEFAULT_HEAD})`];
   if (head.kind === "direct") return [`HEAD is detached at ${head.oid}: not imported (stategit's HEAD is ${DEFAULT_HEAD})`];
   if (head.target !== DEFAULT_HEAD) return [`HEAD is ${head.target}: stategit's HEAD is ${DEFAULT_HEAD}`];
