@@ -51,7 +51,7 @@ export interface SourceRefs {
   /** Refs stategit can hold, name → id; loose refs take precedence over packed-refs. Not checked for connectivity. */
   refs: Map<string, Oid>;
   skippedRefs: SkippedRef[];
-  /** Things left out that are not refs (unreadable packs and loose objects, alternates, HEAD problems). */
+  /** What the reader noticed that is not a ref: an unreadable HEAD, alternates, a shallow repository. */
   notes: string[];
 }
 
@@ -91,8 +91,10 @@ export async function discoverSources(
   return { repositories, invalid };
 }
 
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** The message of a parser's typed error; anything else is not the data's fault and propagates. */
+function parseFailure(error: unknown): string {
+  if (!(error instanceof GitError)) throw error;
+  return error.message;
 }
 
 /** Runs `fn` on every item, at most `limit` at a time. */
@@ -151,7 +153,7 @@ export class SourceReader {
     try {
       if (head) refs.head = parseRefFile(head, "HEAD");
     } catch (error) {
-      refs.notes.push(`HEAD is unreadable: ${reasonOf(error)}`);
+      refs.notes.push(`HEAD is unreadable: ${parseFailure(error)}`);
     }
     const packedRefs = this.files.packedRefs ? await this.read("packed-refs") : undefined;
     const values = new Map<string, RefValue>();
@@ -166,7 +168,7 @@ export class SourceReader {
       try {
         if (bytes) loose.set(name, parseRefFile(bytes, name));
       } catch (error) {
-        loose.set(name, { kind: "unreadable", reason: reasonOf(error) });
+        loose.set(name, { kind: "unreadable", reason: parseFailure(error) });
       }
     });
     for (const [name, value] of loose) values.set(name, value);
@@ -192,8 +194,7 @@ export class SourceReader {
         const indexed = indexPack(bytes, { codec, limits });
         objects.addPack(preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, objects.cache).file);
       } catch (error) {
-        if (!(error instanceof GitError)) throw error;
-        notes.push(`pack ${name} is unreadable, its objects are left out: ${error.message}`);
+        notes.push(`pack ${name} is unreadable, its objects are left out: ${parseFailure(error)}`);
       }
     }
     const unpacked = this.files.looseObjects.filter((oid) => !objects.hasObject(oid));
@@ -204,8 +205,7 @@ export class SourceReader {
         const object = parseLooseObject(oid, bytes, codec, limits.maxObjectSize);
         objects.addObject(object.type, object.data);
       } catch (error) {
-        if (!(error instanceof GitError)) throw error;
-        notes.push(`loose object ${oid} is unreadable, left out: ${error.message}`);
+        notes.push(`loose object ${oid} is unreadable, left out: ${parseFailure(error)}`);
       }
     });
     return objects;
@@ -245,8 +245,7 @@ export function checkConnectivity(refs: ReadonlyMap<string, Oid>, objects: Objec
       if (missing.length === 0) return undefined;
       return `missing object ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ""}`;
     } catch (error) {
-      if (!(error instanceof GitError)) throw error;
-      return `unreadable history: ${error.message}`;
+      return `unreadable history: ${parseFailure(error)}`;
     }
   };
   if (connected([...refs.values()], []) === undefined) return { complete: new Map(refs), incomplete: [] };

@@ -1,12 +1,12 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { importRepositories, type RepositoryReport } from "../../src/repo/import.ts";
 import type { ManifestStore } from "../../src/db/manifests.ts";
 import { Repositories } from "../../src/repo/repository.ts";
 import { FileBlobStore } from "../../src/storage/file.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
-import { StorageError } from "../../src/storage/blob-store.ts";
+import { StorageError, type BlobStore } from "../../src/storage/blob-store.ts";
 import { tempDir } from "../support/git.ts";
 import { addBrokenBranch, exportAndFsck, LegacyBucket, richRepository, SourceRepo } from "./legacy-source.ts";
 import { memoryManifests, wrapStore } from "./support.ts";
@@ -49,11 +49,20 @@ async function fsck(org: string, agent: string): Promise<void> {
   await exportAndFsck(store, repositories, org, agent, track(tempDir("stategit-export-")).path);
 }
 
+/** The bucket's files in a memory: store. */
+async function inMemory(): Promise<BlobStore> {
+  const files = new FileBlobStore(bucket.root);
+  const copy = new MemoryBlobStore();
+  for (const { key } of await files.list("")) await copy.createOnly(key, (await files.get(key))!);
+  return copy;
+}
+
 describe("import", () => {
-  test("packed and loose objects, packed-refs and loose refs, tags: every ref imported, fsck-clean", async () => {
+  test.each(["file", "memory"])("packed and loose objects, packed-refs and loose refs, tags: every ref imported, fsck-clean (%s: source)", async (kind) => {
     const repo = track(richRepository());
     bucket.put("acme", "agent-1", repo.path);
-    const [report] = await importAll();
+    const source = kind === "file" ? new FileBlobStore(bucket.root) : await inMemory();
+    const [report] = await importRepositories(source, repositories);
     expect(report).toMatchObject({ id: "acme/agent-1", outcome: "imported", refs: 6, skippedRefs: [], notes: [] });
     expect(report.objects).toBeGreaterThan(10);
     expect(await storedRefs("acme", "agent-1")).toEqual(repo.refs());
@@ -181,6 +190,19 @@ describe("import", () => {
     const [report] = await importAll();
     expect(report).toMatchObject({ outcome: "failed", reason: expect.stringContaining("packed-refs line 1") });
     expect((await repositories.snapshot("acme", "agent-1")).manifest.generation).toBe(0);
+  });
+
+  test("a corrupt pack is noted and the refs that need its objects are skipped", async () => {
+    const repo = track(richRepository());
+    const gitDir = bucket.put("acme", "agent-1", repo.path);
+    const packDir = join(gitDir, "objects", "pack");
+    const pack = readdirSync(packDir).find((name) => name.endsWith(".pack"))!;
+    truncateSync(join(packDir, pack), 100);
+    const [report] = await importAll();
+    expect(report.outcome).toBe("nothing to import");
+    expect(report.notes.some((note) => note.startsWith(`pack ${pack.slice(0, -5)} is unreadable`))).toBe(true);
+    expect(report.skippedRefs).toHaveLength(6);
+    expect(report.skippedRefs.every(({ reason }) => reason.startsWith("missing object"))).toBe(true);
   });
 
   test("a repository whose every ref is broken writes nothing", async () => {
