@@ -146,6 +146,24 @@ describe("import", () => {
     expect((await importAll()).map((report) => report.outcome)).toEqual(["up to date", "up to date", "up to date"]);
   });
 
+  test("a crash between storing the pack and committing the row: the rerun imports the repository", async () => {
+    const repo = track(richRepository());
+    bucket.put("acme", "agent-1", repo.path);
+    const crashing = Object.create(manifests) as ManifestStore;
+    crashing.commit = () => Promise.reject(new Error("connection lost"));
+    const [crashed] = await importAll({}, new Repositories(store, crashing, { compaction: false }));
+    expect(crashed).toMatchObject({ outcome: "failed", reason: "connection lost" });
+    expect((await store.list("acme/agent-1/packs/")).length).toBe(2);
+    expect((await repositories.snapshot("acme", "agent-1")).manifest.generation).toBe(0);
+
+    const [rerun] = await importAll();
+    expect(rerun.outcome).toBe("imported");
+    // The same objects make the same pack: the one left by the crash is now named by the row.
+    expect((await store.list("acme/agent-1/packs/")).length).toBe(2);
+    expect(await storedRefs("acme", "agent-1")).toEqual(repo.refs());
+    await fsck("acme", "agent-1");
+  });
+
   test("invalid names are skipped; --org and --agent narrow the import", async () => {
     const repo = track(new SourceRepo());
     repo.commit({ "a.md": "a\n" });
