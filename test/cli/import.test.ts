@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GitClient, StategitServer } from "../conformance/harness.ts";
 import { addBrokenBranch, LegacyBucket, richRepository, SourceRepo } from "../repo/legacy-source.ts";
+import { DATABASE_KINDS, type TestDatabase } from "../db/databases.ts";
 import { tempDir } from "../support/git.ts";
 import { RUNNERS } from "./runners.ts";
 
@@ -75,32 +76,44 @@ describe("stategit import, then clone from stategit serve", () => {
   );
 });
 
-describe("stategit import exit statuses", () => {
-  const work = tempDir("stategit-import-cli-");
-  const bucket = new LegacyBucket();
-  cleanups.push(work.cleanup, bucket.cleanup);
-  const data = ["--storage", `file:${join(work.path, "repos")}`, "--database", `sqlite:${join(work.path, "db.sqlite")}`];
+for (const kind of DATABASE_KINDS) {
+  describe.skipIf(kind.skip !== undefined)(`stategit import on ${kind.name}: exit statuses`, () => {
+    const work = tempDir("stategit-import-cli-");
+    const bucket = new LegacyBucket();
+    cleanups.push(work.cleanup, bucket.cleanup);
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await kind.create();
+    });
+    afterAll(() => database.cleanup());
+    const importFrom = (...args: string[]) => stategit(["import", ...args, "--storage", `file:${join(work.path, "repos")}`, "--database", database.url], work.path);
 
-  test(
-    "1 when a repository failed, after importing the others; 2 for bad usage",
-    () => {
-      const repo = new SourceRepo();
-      cleanups.push(repo.cleanup);
-      repo.commit({ "a.md": "a\n" });
-      bucket.put("acme", "good", repo.path);
-      writeFileSync(join(bucket.put("acme", "corrupt", repo.path), "packed-refs"), "garbage\n");
-      const result = stategit(["import", "--from", bucket.url, ...data], work.path);
-      expect(result.status).toBe(1);
-      expect(result.stdout).toBe(
-        "failed acme/corrupt: packed-refs line 1: unexpected line \"garbage\"\nimported acme/good: 1 ref, 3 objects\n2 repositories: 1 imported, 1 failed\n",
-      );
+    test(
+      "1 when a repository failed, after importing the others; 0 on the rerun once it is repaired; 2 for bad usage",
+      () => {
+        const repo = new SourceRepo();
+        cleanups.push(repo.cleanup);
+        repo.commit({ "a.md": "a\n" });
+        bucket.put("acme", "good", repo.path);
+        writeFileSync(join(bucket.put("acme", "corrupt", repo.path), "packed-refs"), "garbage\n");
+        const result = importFrom("--from", bucket.url);
+        expect(result.status).toBe(1);
+        expect(result.stdout).toBe(
+          'failed acme/corrupt: packed-refs line 1: unexpected line "garbage"\nimported acme/good: 1 ref, 3 objects\n2 repositories: 1 imported, 1 failed\n',
+        );
+        bucket.put("acme", "corrupt", repo.path);
+        expect(importFrom("--from", bucket.url)).toMatchObject({
+          status: 0,
+          stdout: "imported acme/corrupt: 1 ref, 3 objects\nup to date acme/good\n2 repositories: 1 imported, 1 up to date\n",
+        });
 
-      for (const args of [[], ["--from", "s3://bucket"], ["--from", bucket.url, "--org", "bad..org"], ["--from", bucket.url, "--agent", "/"]]) {
-        const usage = stategit(["import", ...args, ...data], work.path);
-        expect({ status: usage.status, stdout: usage.stdout }).toEqual({ status: 2, stdout: "" });
-        expect(usage.stderr).toMatch(/^stategit: import: .+\n$/);
-      }
-    },
-    TIMEOUT_MS,
-  );
-});
+        for (const args of [[], ["--from", "s3://bucket"], ["--from", bucket.url, "--org", "bad..org"], ["--from", bucket.url, "--agent", "/"]]) {
+          const usage = importFrom(...args);
+          expect({ status: usage.status, stdout: usage.stdout }).toEqual({ status: 2, stdout: "" });
+          expect(usage.stderr).toMatch(/^stategit: import: .+\n$/);
+        }
+      },
+      TIMEOUT_MS,
+    );
+  });
+}
