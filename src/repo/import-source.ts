@@ -1,5 +1,6 @@
 import type { Codec } from "../git/codec/codec.ts";
 import { GitError } from "../git/errors.ts";
+import { fsckObject, type GitObject, type ObjectReader } from "../git/object/index.ts";
 import { classifyGitDirFile, parseLooseObject, parsePackedRefs, parseRefFile, type RefFileValue } from "../git/gitdir/index.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
@@ -233,20 +234,57 @@ function skipReason(value: RefValue): string | undefined {
 }
 
 /**
- * Splits the refs into those whose every reachable object is present, and those that are not
- * (the previous service's known failure: a ref written before its objects), with the first
- * missing object or why an object could not be read. One walk answers when nothing is missing;
- * otherwise each ref is walked, stopping at the history of the refs already found complete.
+ * The source's objects, where one that fails the push's fsck counts as absent: the push would
+ * refuse the whole pack for it, so the refs that reach it are skipped instead. Each commit,
+ * tree and tag is checked once, when the walk first reads it.
+ */
+class CheckedObjects implements ObjectReader {
+  /** Objects that failed, with git's reason. */
+  readonly refused = new Map<Oid, string>();
+  private readonly passed = new Set<Oid>();
+
+  constructor(private readonly objects: ObjectDatabase) {}
+
+  hasObject(oid: Oid): boolean {
+    if (!this.objects.hasObject(oid)) return false;
+    return this.objects.readType(oid) === "blob" || this.readObject(oid) !== undefined;
+  }
+
+  readObject(oid: Oid): GitObject | undefined {
+    const object = this.objects.readObject(oid);
+    if (!object || object.type === "blob" || this.passed.has(oid)) return object;
+    if (this.refused.has(oid)) return undefined;
+    try {
+      fsckObject(object.type, object.data);
+    } catch (error) {
+      this.refused.set(oid, parseFailure(error));
+      return undefined;
+    }
+    this.passed.add(oid);
+    return object;
+  }
+}
+
+/**
+ * Splits the refs into those whose every reachable object is present and passes fsck, and those
+ * that are not (the previous service's known failure: a ref written before its objects), with
+ * the first missing object, else the first refused one, or why an object could not be read. One
+ * walk answers when nothing is missing; otherwise each ref is walked, stopping at the history of
+ * the refs already found complete.
  */
 export function checkConnectivity(refs: ReadonlyMap<string, Oid>, objects: ObjectDatabase): { complete: Map<string, Oid>; incomplete: SkippedRef[] } {
+  const checked = new CheckedObjects(objects);
   const connected = (tips: readonly Oid[], complete: readonly Oid[]): string | undefined => {
+    let missing: Oid[];
     try {
-      const missing = findMissing(objects, tips, complete);
-      if (missing.length === 0) return undefined;
-      return `missing object ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ""}`;
+      missing = findMissing(checked, tips, complete);
     } catch (error) {
       return `unreadable history: ${parseFailure(error)}`;
     }
+    const absent = missing.filter((oid) => !checked.refused.has(oid));
+    if (absent.length > 0) return `missing object ${absent[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ""}`;
+    if (missing.length > 0) return `object ${missing[0]} fails git fsck: ${checked.refused.get(missing[0])}`;
+    return undefined;
   };
   if (connected([...refs.values()], []) === undefined) return { complete: new Map(refs), incomplete: [] };
   const complete = new Map<string, Oid>();

@@ -7,7 +7,7 @@ import { Repositories } from "../../src/repo/repository.ts";
 import { FileBlobStore } from "../../src/storage/file.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
 import { StorageError, type BlobStore } from "../../src/storage/blob-store.ts";
-import { tempDir } from "../support/git.ts";
+import { gitText, tempDir } from "../support/git.ts";
 import { addBrokenBranch, exportAndFsck, LegacyBucket, richRepository, SourceRepo } from "./legacy-source.ts";
 import { memoryManifests, wrapStore } from "./support.ts";
 
@@ -198,6 +198,19 @@ describe("import", () => {
     expect(report.notes).toContain("HEAD is refs/heads/master: stategit's HEAD is refs/heads/main");
     expect(report.notes.some((note) => note.startsWith(`loose object ${blob} is unreadable`))).toBe(true);
     expect((await storedRefs("acme", "agent-1")).get("refs/heads/master")).toBe(repo.run("rev-parse", "master"));
+    await fsck("acme", "agent-1");
+  });
+
+  test("a ref reaching an object git fsck refuses is skipped, rather than the whole repository", async () => {
+    const repo = track(richRepository());
+    const emptyTree = repo.run("hash-object", "-t", "tree", "-w", "/dev/null");
+    const entry = new Uint8Array([...new TextEncoder().encode("040000 dir\0"), ...Buffer.from(emptyTree, "hex")]);
+    const paddedTree = gitText(["hash-object", "-t", "tree", "--literally", "-w", "--stdin"], { cwd: repo.path, input: entry });
+    repo.run("update-ref", "refs/heads/odd", repo.run("commit-tree", paddedTree, "-p", "main", "-m", "written by an odd tool"));
+    bucket.put("acme", "agent-1", repo.path);
+    const [report] = await importAll();
+    expect(report).toMatchObject({ outcome: "imported", refs: 6 });
+    expect(report.skippedRefs).toEqual([{ name: "refs/heads/odd", reason: expect.stringMatching(new RegExp(`^object ${paddedTree} fails git fsck: .*zero-padded`)) }]);
     await fsck("acme", "agent-1");
   });
 
