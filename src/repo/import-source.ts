@@ -153,6 +153,7 @@ export class SourceReader {
     const head = this.files.head ? await this.read("HEAD") : undefined;
     try {
       if (head) refs.head = parseRefFile(head, "HEAD");
+      else refs.notes.push("no HEAD");
     } catch (error) {
       refs.notes.push(`HEAD is unreadable: ${parseFailure(error)}`);
     }

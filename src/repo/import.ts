@@ -124,7 +124,7 @@ function upToDate(report: RepositoryReport, snapshot: Snapshot): RepositoryRepor
 
 /** What becomes of the source's HEAD: stategit's is always refs/heads/main. */
 function headNotes(head: RefFileValue | undefined): string[] {
-  if (!head) return [`no readable HEAD (stategit's HEAD is ${DEFAULT_HEAD})`];
+  if (!head) return [];
   if (head.kind === "direct") return [`HEAD is detached at ${head.oid}: not imported (stategit's HEAD is ${DEFAULT_HEAD})`];
   if (head.target !== DEFAULT_HEAD) return [`HEAD is ${head.target}: stategit's HEAD is ${DEFAULT_HEAD}`];
   return [];

@@ -1,6 +1,7 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { classifyGitDirFile } from "../../src/git/gitdir/index.ts";
 import { importRepositories, type RepositoryReport } from "../../src/repo/import.ts";
 import type { ManifestStore } from "../../src/db/manifests.ts";
 import { Repositories } from "../../src/repo/repository.ts";
@@ -8,6 +9,7 @@ import { FileBlobStore } from "../../src/storage/file.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
 import { StorageError, type BlobStore } from "../../src/storage/blob-store.ts";
 import { gitText, tempDir } from "../support/git.ts";
+import { seededRandom } from "../support/random.ts";
 import { addBrokenBranch, exportAndFsck, LegacyBucket, richRepository, SourceRepo } from "./legacy-source.ts";
 import { memoryManifests, wrapStore } from "./support.ts";
 
@@ -212,6 +214,25 @@ describe("import", () => {
     expect(report).toMatchObject({ outcome: "imported", refs: 6 });
     expect(report.skippedRefs).toEqual([{ name: "refs/heads/odd", reason: expect.stringMatching(new RegExp(`^object ${paddedTree} fails git fsck: .*zero-padded`)) }]);
     await fsck("acme", "agent-1");
+  });
+
+  test("damaged source files end in a report per repository, never a crash; what is stored passes git fsck", async () => {
+    const repo = track(richRepository());
+    const pristine = bucket.put("acme", "pristine", repo.path);
+    const files = new FileBlobStore(pristine);
+    const keys = (await files.list("")).map(({ key }) => key).filter((key) => classifyGitDirFile(key).kind !== "other");
+    const random = seededRandom(0x1e9ac7);
+    for (let i = 0; i < 16; i++) {
+      const agent = `damaged-${i}`;
+      const gitDir = bucket.put("acme", agent, repo.path);
+      const key = keys[Math.floor(random() * keys.length)];
+      const bytes = readFileSync(join(gitDir, key));
+      const at = Math.floor(random() * bytes.length);
+      writeFileSync(join(gitDir, key), random() < 0.3 ? bytes.subarray(0, at) : bytes.map((byte, j) => (j === at ? byte ^ (1 + Math.floor(random() * 255)) : byte)));
+      const [report] = await importAll({ org: "acme", agent });
+      expect(["imported", "nothing to import", "failed"]).toContain(report.outcome);
+      if (report.outcome === "imported") await fsck("acme", agent);
+    }
   });
 
   test("a corrupt packed-refs fails its repository with the reason", async () => {
