@@ -28,11 +28,8 @@ export interface SourceRepository {
   files: string[];
 }
 
-/** A `{org}/{agent}/repo.git/` whose names stategit cannot take. */
-export interface InvalidSourceRepository {
-  id: string;
-  reason: string;
-}
+/** What discovery found under one `{org}/{agent}/repo.git/`: a repository, or names stategit cannot take. */
+export type DiscoveredSource = { kind: "repository"; id: string; repository: SourceRepository } | { kind: "invalid"; id: string; reason: string };
 
 export interface SourceFilter {
   org?: string;
@@ -60,11 +57,8 @@ const REPOSITORY_KEY = /^([^/]+)\/([^/]+)\/repo\.git\/(.+)$/;
 /** Loose objects read at once: a GCS read costs 10-50 ms, and a repository may have thousands. */
 const READ_CONCURRENCY = 16;
 
-/** The repositories under the store, grouped from one listing (narrowed by `filter`), sorted by id. */
-export async function discoverSources(
-  store: BlobStore,
-  filter: SourceFilter,
-): Promise<{ repositories: SourceRepository[]; invalid: InvalidSourceRepository[] }> {
+/** The repositories under the store, grouped from one listing (narrowed by `filter`), sorted by id (`org/agent`). */
+export async function discoverSources(store: BlobStore, filter: SourceFilter): Promise<DiscoveredSource[]> {
   const prefix = filter.org === undefined ? "" : filter.agent === undefined ? `${filter.org}/` : `${filter.org}/${filter.agent}/repo.git/`;
   const byId = new Map<string, SourceRepository>();
   for (const { key } of await store.list(prefix)) {
@@ -76,20 +70,17 @@ export async function discoverSources(
     if (!repository) byId.set(id, (repository = { org, agent, prefix: `${id}/repo.git/`, files: [] }));
     repository.files.push(path);
   }
-  const repositories: SourceRepository[] = [];
-  const invalid: InvalidSourceRepository[] = [];
-  for (const id of [...byId.keys()].sort()) {
+  return [...byId.keys()].sort().map((id): DiscoveredSource => {
     const repository = byId.get(id)!;
     try {
       checkName("organisation", repository.org);
       checkName("agent id", repository.agent);
-      repositories.push(repository);
+      return { kind: "repository", id, repository };
     } catch (error) {
       if (!(error instanceof InvalidNameError)) throw error;
-      invalid.push({ id, reason: error.message });
+      return { kind: "invalid", id, reason: error.message };
     }
-  }
-  return { repositories, invalid };
+  });
 }
 
 /** The message of a parser's typed error; anything else is not the data's fault and propagates. */

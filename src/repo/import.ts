@@ -58,14 +58,15 @@ export interface ImportOptions extends SourceFilter {
 
 /** Imports every repository of `source` (or those `options` names) into `repositories`, in order of id. */
 export async function importRepositories(source: BlobStore, repositories: Repositories, options: ImportOptions = {}): Promise<RepositoryReport[]> {
-  const { repositories: found, invalid } = await discoverSources(source, options);
   const reports: RepositoryReport[] = [];
-  const report = (entry: RepositoryReport) => {
-    reports.push(entry);
-    options.onReport?.(entry);
-  };
-  for (const { id, reason } of invalid) report({ id, outcome: "skipped", refs: 0, objects: 0, reason, skippedRefs: [], notes: [] });
-  for (const repository of found) report(await importRepository(source, repository, repositories, options));
+  for (const found of await discoverSources(source, options)) {
+    const report =
+      found.kind === "invalid"
+        ? { id: found.id, outcome: "skipped" as const, refs: 0, objects: 0, reason: found.reason, skippedRefs: [], notes: [] }
+        : await importRepository(source, found.repository, repositories, options);
+    reports.push(report);
+    options.onReport?.(report);
+  }
   return reports;
 }
 
