@@ -73,7 +73,7 @@ export function parseListen(text: string): { hostname: string; port: number } {
   return { hostname: match[1] ?? match[2], port };
 }
 
-function positiveInteger(name: string, text: string): number {
+export function positiveInteger(name: string, text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || !Number.isSafeInteger(value)) {
     throw new UsageError(`--${name}: expected a positive whole number, got ${JSON.stringify(text)}`);

@@ -26,6 +26,8 @@ export interface SourceRepository {
   prefix: string;
   /** Paths of its files, relative to `prefix`. */
   files: string[];
+  /** Their total size, as listed: what reading the repository into memory starts from. */
+  bytes: number;
 }
 
 /** What discovery found under one `{org}/{agent}/repo.git/`: a repository, or names stategit cannot take. */
@@ -61,14 +63,15 @@ const READ_CONCURRENCY = 16;
 export async function discoverSources(store: BlobStore, filter: SourceFilter): Promise<DiscoveredSource[]> {
   const prefix = filter.org === undefined ? "" : filter.agent === undefined ? `${filter.org}/` : `${filter.org}/${filter.agent}/repo.git/`;
   const byId = new Map<string, SourceRepository>();
-  for (const { key } of await store.list(prefix)) {
+  for (const { key, size } of await store.list(prefix)) {
     const match = REPOSITORY_KEY.exec(key);
     if (!match || (filter.agent !== undefined && match[2] !== filter.agent)) continue;
     const [, org, agent, path] = match;
     const id = `${org}/${agent}`;
     let repository = byId.get(id);
-    if (!repository) byId.set(id, (repository = { org, agent, prefix: `${id}/repo.git/`, files: [] }));
+    if (!repository) byId.set(id, (repository = { org, agent, prefix: `${id}/repo.git/`, files: [], bytes: 0 }));
     repository.files.push(path);
+    repository.bytes += size;
   }
   return [...byId.keys()].sort().map((id): DiscoveredSource => {
     const repository = byId.get(id)!;

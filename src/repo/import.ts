@@ -1,5 +1,5 @@
 import { defaultCodec, type Codec } from "../git/codec/index.ts";
-import { GitError } from "../git/errors.ts";
+import { GitError, LimitExceededError } from "../git/errors.ts";
 import type { RefFileValue } from "../git/gitdir/index.ts";
 import type { ObjectReader } from "../git/object/object.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
@@ -33,6 +33,12 @@ export const IMPORT_LIMITS: PackLimits = {
   maxInflatedBytes: 1024 * 1024 * 1024 * 1024,
 };
 
+/**
+ * The largest source repository read, by the size of its files: it is held in memory (packs as
+ * stored, loose objects inflated) beside the pack built from it, several times its size in all.
+ */
+export const DEFAULT_MAX_REPOSITORY_BYTES = 512 * 1024 * 1024;
+
 export type ImportOutcome = "imported" | "updated" | "up to date" | "nothing to import" | "failed" | "skipped";
 
 export interface RepositoryReport {
@@ -52,6 +58,8 @@ export interface RepositoryReport {
 export interface ImportOptions extends SourceFilter {
   codec?: Codec;
   limits?: PackLimits;
+  /** Source repositories whose files are larger fail without being read (DEFAULT_MAX_REPOSITORY_BYTES). */
+  maxRepositoryBytes?: number;
   /** Called with each repository's report as soon as it is done. */
   onReport?: (report: RepositoryReport) => void;
 }
@@ -84,6 +92,10 @@ async function importRepository(store: BlobStore, source: SourceRepository, repo
     if (kept > 0) report.notes.push(`${kept} ref(s) of the destination that the source lacks are kept`);
     // Nothing to read beyond the refs when the destination has every one of them already.
     if (refs.size > 0 && [...refs].every(([ref, oid]) => before.refs.get(ref) === oid)) return upToDate(report, before);
+    const maxBytes = options.maxRepositoryBytes ?? DEFAULT_MAX_REPOSITORY_BYTES;
+    if (source.bytes > maxBytes) {
+      throw new LimitExceededError("import.repository-size", `its files hold ${source.bytes} bytes, more than the ${maxBytes} an import reads into memory`);
+    }
     const objects = await reader.objects(codec, limits, report.notes);
     const { complete, incomplete } = checkConnectivity(refs, objects);
     report.skippedRefs.push(...incomplete);

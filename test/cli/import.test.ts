@@ -107,7 +107,16 @@ for (const kind of DATABASE_KINDS) {
           stdout: "imported acme/corrupt: 1 ref, 3 objects\nup to date acme/good\n2 repositories: 1 imported, 1 up to date\n",
         });
 
-        for (const args of [[], ["--from", "s3://bucket"], ["--from", bucket.url, "--org", "bad..org"], ["--from", bucket.url, "--agent", "/"]]) {
+        expect(importFrom("--from", bucket.url, "--agent", "good", "--max-repository-bytes", "100")).toMatchObject({
+          status: 0,
+          stdout: "up to date acme/good\n1 repository: 1 up to date\n",
+        });
+        bucket.put("acme", "new", repo.path);
+        const tooLarge = importFrom("--from", bucket.url, "--agent", "new", "--max-repository-bytes", "100");
+        expect(tooLarge.status).toBe(1);
+        expect(tooLarge.stdout).toMatch(/^failed acme\/new: its files hold \d+ bytes, more than the 100 an import reads into memory\n/);
+
+        for (const args of [[], ["--from", "s3://bucket"], ["--from", bucket.url, "--max-repository-bytes", "0"], ["--from", bucket.url, "--org", "bad..org"], ["--from", bucket.url, "--agent", "/"]]) {
           const usage = importFrom(...args);
           expect({ status: usage.status, stdout: usage.stdout }).toEqual({ status: 2, stdout: "" });
           expect(usage.stderr).toMatch(/^stategit: import: .+\n$/);

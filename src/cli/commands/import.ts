@@ -2,11 +2,11 @@ import { Accounts } from "../../db/accounts.ts";
 import { ManifestStore } from "../../db/manifests.ts";
 import { openDatabase } from "../../db/open.ts";
 import { checkName } from "../../names.ts";
-import { importRepositories, type ImportOutcome, type RepositoryReport } from "../../repo/import.ts";
+import { DEFAULT_MAX_REPOSITORY_BYTES, importRepositories, type ImportOutcome, type RepositoryReport } from "../../repo/import.ts";
 import { Repositories } from "../../repo/repository.ts";
 import { openStore, parseStoreUrl, STORE_URL_FORMS } from "../../storage/open.ts";
 import { usage, type Command } from "../command.ts";
-import { DATA_OPTIONS, dataConfig } from "../config.ts";
+import { DATA_OPTIONS, dataConfig, positiveInteger } from "../config.ts";
 
 /** Repositories are imported one after the other: none needs to stay cached after its turn. */
 const IMPORT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -47,6 +47,12 @@ export const importCommand: Command = {
     { name: "from", value: "URL", description: `where the .git directories are: ${STORE_URL_FORMS}` },
     { name: "org", value: "ORG", description: "import only this organisation's repositories" },
     { name: "agent", value: "ID", description: "import only the repositories of this agent id" },
+    {
+      name: "max-repository-bytes",
+      value: "N",
+      default: String(DEFAULT_MAX_REPOSITORY_BYTES),
+      description: "a source repository whose files are larger fails unread (it is held in memory, several times over)",
+    },
     ...DATA_OPTIONS,
   ],
   notes: [
@@ -66,6 +72,7 @@ export const importCommand: Command = {
     const agent = options.optionalString("agent");
     if (org !== undefined) usage(() => checkName("organisation", org));
     if (agent !== undefined) usage(() => checkName("agent id", agent));
+    const maxRepositoryBytes = positiveInteger("max-repository-bytes", options.string("max-repository-bytes"));
     const { storageUrl, databaseUrl } = dataConfig(options);
     const db = await openDatabase(databaseUrl);
     try {
@@ -78,7 +85,7 @@ export const importCommand: Command = {
           await accounts.registerAgent(event.org, event.agent);
         },
       });
-      const reports = await importRepositories(openStore(from), repositories, { org, agent, onReport: (report) => io.out(formatReport(report)) });
+      const reports = await importRepositories(openStore(from), repositories, { org, agent, maxRepositoryBytes, onReport: (report) => io.out(formatReport(report)) });
       io.out(formatSummary(reports));
       return reports.some((report) => report.outcome === "failed") ? 1 : 0;
     } finally {
