@@ -40,8 +40,8 @@ export interface OptionSpec {
 
 /** The resolved options of one invocation. */
 export interface Options {
+  /** The option's value; a UsageError when it has none (no flag, variable or default). */
   string(name: string): string;
-  /** A string option without a default: undefined when not given. */
   optionalString(name: string): string | undefined;
   flag(name: string): boolean;
 }
