@@ -116,6 +116,8 @@ for (const kind of DATABASE_KINDS) {
         expect(tooLarge.status).toBe(1);
         expect(tooLarge.stdout).toMatch(/^failed acme\/new: its files hold \d+ bytes, more than the 100 an import reads into memory\n/);
 
+        expect(importFrom("--from", bucket.url, "--org", "nobody")).toEqual({ status: 0, stdout: `no repositories (ORG/AGENT/repo.git/) found under ${bucket.url}\n`, stderr: "" });
+
         for (const args of [[], ["--from", "s3://bucket"], ["--from", bucket.url, "--max-repository-bytes", "0"], ["--from", bucket.url, "--org", "bad..org"], ["--from", bucket.url, "--agent", "/"]]) {
           const usage = importFrom(...args);
           expect({ status: usage.status, stdout: usage.stdout }).toEqual({ status: 2, stdout: "" });

@@ -31,7 +31,8 @@ function formatReport(report: RepositoryReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-function formatSummary(reports: readonly RepositoryReport[]): string {
+function formatSummary(reports: readonly RepositoryReport[], from: string): string {
+  if (reports.length === 0) return `no repositories (ORG/AGENT/repo.git/) found under ${from}\n`;
   const counts = OUTCOME_ORDER.map((outcome) => [outcome, reports.filter((report) => report.outcome === outcome).length] as const)
     .filter(([, count]) => count > 0)
     .map(([outcome, count]) => `${count} ${outcome}`);
@@ -86,7 +87,7 @@ export const importCommand: Command = {
         },
       });
       const reports = await importRepositories(openStore(from), repositories, { org, agent, maxRepositoryBytes, onReport: (report) => io.out(formatReport(report)) });
-      io.out(formatSummary(reports));
+      io.out(formatSummary(reports, from));
       return reports.some((report) => report.outcome === "failed") ? 1 : 0;
     } finally {
       await db.close();
