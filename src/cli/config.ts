@@ -153,7 +153,7 @@ export function selection(options: Options): { org?: string; repo?: string } {
   return { org, repo };
 }
 
-function positiveInteger(name: string, text: string): number {
+export function positiveInteger(name: string, text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || !Number.isSafeInteger(value)) {
     throw new UsageError(`--${name}: expected a positive whole number, got ${JSON.stringify(text)}`);

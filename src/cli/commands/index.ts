@@ -2,6 +2,7 @@ import type { Command } from "../command.ts";
 import { agentList } from "./agent-list.ts";
 import { fsck } from "./fsck.ts";
 import { gc } from "./gc.ts";
+import { importCommand } from "./import.ts";
 import { indexPackCommand } from "./index-pack.ts";
 import { keyCreate } from "./key-create.ts";
 import { keyRevoke } from "./key-revoke.ts";
@@ -10,4 +11,4 @@ import { serve } from "./serve.ts";
 import { verifyPackCommand } from "./verify-pack.ts";
 
 /** Every command, in the order help lists them. A new command is one module here and one line below. */
-export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, gc, fsck, indexPackCommand, verifyPackCommand];
+export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, importCommand, gc, fsck, indexPackCommand, verifyPackCommand];
