@@ -1,6 +1,7 @@
 import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
 import { checkName } from "../names.ts";
 import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
+import type { BlockLayout } from "../blocks/layout.ts";
 import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import type { ServeConfig } from "../http/server.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
@@ -25,6 +26,15 @@ export const DATABASE_OPTION: OptionSpec = {
 
 /** What every command that touches the data takes, so administration runs against the server's configuration. */
 export const DATA_OPTIONS: readonly OptionSpec[] = [STORAGE_OPTION, DATABASE_OPTION];
+
+/** How memory files map to blocks: what the server, `import` and `reindex` must agree on. */
+export const BLOCK_LAYOUT_OPTION: OptionSpec = {
+  name: "block-layout",
+  env: "STATEGIT_BLOCK_LAYOUT",
+  value: "letta|seed",
+  default: "letta",
+  description: "memory layout: Letta's memfs v1/v2 (chosen per repository), or seed's blocks/NAME.md",
+};
 
 export const GRACE_PERIOD_OPTION: OptionSpec = {
   name: "grace-period",
@@ -57,7 +67,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: "memory for loaded repositories (their packs, indexes and object caches); the least recently used are evicted",
   },
   GRACE_PERIOD_OPTION,
-  { name: "block-layout", env: "STATEGIT_BLOCK_LAYOUT", value: "letta|seed", default: "letta", description: "memory layout: Letta's memfs v1/v2 (chosen per repository), or seed's blocks/NAME.md" },
+  BLOCK_LAYOUT_OPTION,
   {
     name: "block-policy",
     env: "STATEGIT_BLOCK_POLICY",
@@ -135,10 +145,14 @@ function oneOf<T extends string>(name: string, allowed: readonly T[], options: O
   return value as T;
 }
 
+export function blockLayout(options: Options): BlockLayout {
+  return oneOf("block-layout", ["letta", "seed"], options);
+}
+
 export function memoryRulesConfig(options: Options): MemoryRulesConfig {
   const budget = options.optionalString("system-token-budget");
   return {
-    blockLayout: oneOf("block-layout", ["letta", "seed"], options),
+    blockLayout: blockLayout(options),
     blockPolicy: oneOf("block-policy", ["strict", "warn", "off"], options),
     ...(budget !== undefined && { systemTokenBudget: positiveInteger("system-token-budget", budget) }),
   };

@@ -1,10 +1,9 @@
 import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
-import { ManifestStore } from "../db/manifests.ts";
-import { MemoryMirror, mirrorInTransaction } from "../db/mirror.ts";
+import { deploymentRepositories } from "../db/repositories.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
-import { DEFAULT_COMPACTION, Repositories } from "../repo/repository.ts";
+import { DEFAULT_COMPACTION } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
 import { createApp } from "./app.ts";
 
@@ -44,14 +43,9 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const db = await openDatabase(config.databaseUrl);
   const accounts = new Accounts(db);
   const store = openStore(config.storageUrl);
-  const repositories = new Repositories(store, new ManifestStore(db), {
+  const repositories = deploymentRepositories(db, store, config.memory.blockLayout, {
     cacheBytes: config.cacheBytes,
-    inTransaction: mirrorInTransaction(new MemoryMirror(db), config.memory.blockLayout),
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
-    // The agent registry (`stategit agent list`) learns of an agent with its first committed write.
-    onCommit: async ({ org, agent }) => {
-      await accounts.registerAgent(org, agent);
-    },
     onBackgroundError: (error) => process.stderr.write(`stategit: background work failed: ${(error as Error).stack ?? error}\n`),
   });
   const app = createApp({

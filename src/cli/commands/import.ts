@@ -1,12 +1,10 @@
-import { Accounts } from "../../db/accounts.ts";
-import { ManifestStore } from "../../db/manifests.ts";
 import { openDatabase } from "../../db/open.ts";
+import { deploymentRepositories } from "../../db/repositories.ts";
 import { checkName } from "../../names.ts";
 import { DEFAULT_MAX_REPOSITORY_BYTES, importRepositories, type ImportOutcome, type RepositoryReport } from "../../repo/import.ts";
-import { Repositories } from "../../repo/repository.ts";
 import { openStore, parseStoreUrl, STORE_URL_FORMS } from "../../storage/open.ts";
 import { usage, type Command } from "../command.ts";
-import { DATA_OPTIONS, dataConfig, positiveInteger } from "../config.ts";
+import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, dataConfig, positiveInteger } from "../config.ts";
 
 /** Repositories are imported one after the other: none needs to stay cached after its turn. */
 const IMPORT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -55,6 +53,7 @@ export const importCommand: Command = {
       description: "a source repository whose files are larger fails unread (it is held in memory, several times over)",
     },
     ...DATA_OPTIONS,
+    BLOCK_LAYOUT_OPTION,
   ],
   notes: [
     "Each repository is written in one transaction: an interrupted import leaves every repository",
@@ -77,14 +76,9 @@ export const importCommand: Command = {
     const { storageUrl, databaseUrl } = dataConfig(options);
     const db = await openDatabase(databaseUrl);
     try {
-      const accounts = new Accounts(db);
-      const repositories = new Repositories(openStore(storageUrl), new ManifestStore(db), {
+      const repositories = deploymentRepositories(db, openStore(storageUrl), blockLayout(options), {
         cacheBytes: IMPORT_CACHE_BYTES,
         compaction: false,
-        // As the server does: the agent registry learns of an agent with its first committed write.
-        onCommit: async (event) => {
-          await accounts.registerAgent(event.org, event.agent);
-        },
       });
       const reports = await importRepositories(openStore(from), repositories, { org, agent, maxRepositoryBytes, onReport: (report) => io.out(formatReport(report)) });
       io.out(formatSummary(reports, from));

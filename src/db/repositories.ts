@@ -1,0 +1,28 @@
+import type { BlockLayout } from "../blocks/layout.ts";
+import { Repositories, type RepositoriesOptions } from "../repo/repository.ts";
+import type { BlobStore } from "../storage/blob-store.ts";
+import { Accounts } from "./accounts.ts";
+import type { SqlAdapter } from "./adapter.ts";
+import { ManifestStore } from "./manifests.ts";
+import { MemoryMirror, mirrorInTransaction } from "./mirror.ts";
+
+/**
+ * The repositories of a deployment, wired as every writer must be (the server, `import`, the
+ * maintenance commands): manifests in the database, the SQL mirror written in each commit's
+ * transaction, and the agent registry told of an agent's first committed write.
+ */
+export function deploymentRepositories(
+  db: SqlAdapter,
+  store: BlobStore,
+  blockLayout: BlockLayout,
+  options: Omit<RepositoriesOptions, "inTransaction" | "onCommit"> = {},
+): Repositories {
+  const accounts = new Accounts(db);
+  return new Repositories(store, new ManifestStore(db), {
+    ...options,
+    inTransaction: mirrorInTransaction(new MemoryMirror(db), blockLayout),
+    onCommit: async ({ org, agent }) => {
+      await accounts.registerAgent(org, agent);
+    },
+  });
+}
