@@ -31,6 +31,7 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
       org = header !== undefined && isValidName(header) ? header : undefined;
     }
     if (org === undefined) {
+      c.get("record").refusal = "authentication required";
       return c.text("authentication required\n", 401, { "WWW-Authenticate": 'Basic realm="stategit"' });
     }
     c.set("org", org);

@@ -3,7 +3,14 @@ import { Accounts } from "../db/accounts.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { Repositories } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
+import { COMMIT, VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
+import { timeCalls } from "./call-timing.ts";
+import { listen } from "./listener.ts";
+import { createLogger } from "./logger.ts";
+import { Metrics } from "./metrics.ts";
+import { shutDown } from "./shutdown.ts";
+import { WriteGate } from "./write-gate.ts";
 
 export interface RunningServer {
   url: string;
@@ -13,20 +20,27 @@ export interface RunningServer {
 /** Bun's own ceiling on request bodies; ours (after gzip) is checked while reading. */
 const BODY_SIZE_MARGIN = 1024 * 1024;
 
+/** A key no repository uses: reading its generation is a cheap round trip to storage. */
+const STORAGE_PROBE_KEY = "readiness-probe";
+
 /**
- * Wires storage, database, repositories and the HTTP app, and listens. Resolves once listening;
- * SIGINT/SIGTERM stop accepting, let requests in flight finish, and close the database.
+ * Wires storage, database, repositories and the HTTP app, and listens. Resolves once listening.
+ * SIGINT/SIGTERM shut down (see shutDown) and exit 0; SIGHUP re-reads the TLS certificate.
  */
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
-  const db = await openDatabase(config.databaseUrl);
+  const logger = createLogger(config.logLevel);
+  const metrics = new Metrics({ version: VERSION, commit: COMMIT, processMetrics: true });
+  const gate = new WriteGate();
+  const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
   const accounts = new Accounts(db);
-  const store = openStore(config.storageUrl);
+  const store = gate.guard(timeCalls(openStore(config.storageUrl), metrics.storageCalls), ["createOnly", "compareAndSwap", "delete"]);
   const repositories = new Repositories(store, {
     // The agent registry (`stategit agent list`) learns of an agent with its first committed write.
     onCommit: async ({ org, agent }) => {
       await accounts.registerAgent(org, agent);
     },
-    onBackgroundError: (error) => process.stderr.write(`stategit: background work failed: ${(error as Error).stack ?? error}\n`),
+    onBackgroundError: (error) => logger.log("error", "background work failed", { error: (error as Error).stack ?? String(error) }),
+    metrics: metrics.repositoryCache,
   });
   const app = createApp({
     accounts,
@@ -37,38 +51,51 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
       push: (org, agent, request) =>
         repositories.push(org, agent, { ...request, allowForcePush: config.allowForcePush, limits: config.limits }),
     },
+    logger,
+    metrics,
+    readinessChecks: [
+      { name: "database", check: async () => void (await db.query("SELECT 1")) },
+      { name: "storage", check: async () => void (await store.generation(STORAGE_PROBE_KEY)) },
+    ],
   });
-  const server = Bun.serve({
+  const listener = await listen({
     hostname: config.listen.hostname,
     port: config.listen.port,
     fetch: app.fetch,
     maxRequestBodySize: config.limits.maxBodyBytes + BODY_SIZE_MARGIN,
-    // Large clones stream for a while; idle sockets of keep-alive clients are closed after this.
-    idleTimeout: 255,
+    tls: config.tls,
   });
   if (config.trustOrgHeader) {
-    process.stderr.write("stategit: warning: --trust-org-header is on: requests without credentials may name any organisation in X-Organization-Id; use only behind a trusted proxy\n");
+    logger.log("warn", "--trust-org-header is on: requests without credentials may name any organisation in X-Organization-Id; use only behind a trusted proxy");
   }
-  const url = server.url.href.replace(/\/$/, "");
-  process.stderr.write(`stategit: storage ${config.storageUrl}, database ${redactDatabaseUrl(config.databaseUrl)}\n`);
-  process.stdout.write(`stategit listening on ${url}\n`);
+  logger.log("info", "started", { version: VERSION, commit: COMMIT, storage: config.storageUrl, database: redactDatabaseUrl(config.databaseUrl), url: listener.url });
+  process.stdout.write(`stategit listening on ${listener.url}\n`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      await server.stop();
-      await repositories.idle();
+      await shutDown({ listener, gate, timeoutMs: config.shutdownTimeoutMs, logger, idle: () => repositories.idle() });
       await db.close();
+      logger.log("info", "stopped");
+      logger.flush();
     })();
     return stopping;
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
       stop().then(
         () => process.exit(0),
         () => process.exit(1),
       );
     });
   }
-  return { url, stop };
+  process.on("SIGHUP", () => {
+    try {
+      listener.reloadTls();
+      logger.log("info", "SIGHUP: TLS certificate and key re-read; new connections use them");
+    } catch (error) {
+      logger.log("error", "SIGHUP: TLS certificate and key not reloaded; still serving the previous ones", { error: (error as Error).message });
+    }
+  });
+  return { url: listener.url, stop };
 }

@@ -5,6 +5,7 @@ import { ZERO_OID } from "../git/oid.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
+import type { RepositoryCacheMetrics } from "./cache-metrics.ts";
 import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
 import { EMPTY_MANIFEST, parseManifest, serializeManifest, type Manifest } from "./manifest.ts";
 import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects, storePack, type LoadedPack } from "./packs.ts";
@@ -48,6 +49,7 @@ export interface RepositoriesOptions {
   compaction?: CompactionOptions | false;
   /** Where failures of background work (compaction) go. */
   onBackgroundError?: (error: unknown) => void;
+  metrics?: RepositoryCacheMetrics;
 }
 
 export interface PushResult {
@@ -178,7 +180,11 @@ export class Repositories {
   async snapshot(org: string, agent: string): Promise<Snapshot> {
     const entry = this.entry(repositoryKeys(org, agent), org, agent);
     const generation = await this.store.generation(entry.keys.manifest);
-    if (entry.latest && !isNewer(generation, entry.latest.storeGeneration)) return entry.latest;
+    if (entry.latest && !isNewer(generation, entry.latest.storeGeneration)) {
+      this.options.metrics?.hit();
+      return entry.latest;
+    }
+    this.options.metrics?.miss();
     if (entry.loading && entry.loading.generation === generation) return entry.loading.promise;
     const promise = this.load(entry);
     entry.loading = { generation, promise };
@@ -335,6 +341,7 @@ export class Repositories {
       this.cached.delete(id);
       total -= entry.bytes;
     }
+    this.options.metrics?.cachedBytes(total);
   }
 
   /**

@@ -30,6 +30,8 @@ const DEFAULTS: ServeConfig = {
   trustOrgHeader: false,
   allowForcePush: false,
   limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
+  logLevel: "info",
+  shutdownTimeoutMs: 25_000,
 };
 
 describe("serve configuration", () => {
@@ -53,6 +55,8 @@ describe("serve configuration", () => {
       trustOrgHeader: true,
       allowForcePush: true,
       limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
+      logLevel: "info",
+      shutdownTimeoutMs: 25_000,
     });
     const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024"];
     expect(resolveServe(flags, env)).toEqual({
@@ -62,6 +66,8 @@ describe("serve configuration", () => {
       trustOrgHeader: true,
       allowForcePush: true,
       limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
+      logLevel: "info",
+      shutdownTimeoutMs: 25_000,
     });
   });
 

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { createApp } from "../../src/http/app.ts";
 import type { GitRepositories } from "../../src/http/git-routes.ts";
+import { SILENT_LOGGER } from "../../src/http/logger.ts";
+import { Metrics } from "../../src/http/metrics.ts";
 import type { PushRequest } from "../../src/protocol/receive-pack.ts";
 import type { RepositorySnapshot } from "../../src/protocol/snapshot.ts";
 
@@ -30,7 +32,9 @@ function makeApp(options: { trustOrgHeader?: boolean; maxBodyBytes?: number } = 
     repositories,
     trustOrgHeader: options.trustOrgHeader ?? false,
     maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
-    logError: () => undefined,
+    logger: SILENT_LOGGER,
+    metrics: new Metrics({ version: "test", commit: "test" }),
+    readinessChecks: [],
   });
   return { app, opened, pushes };
 }

@@ -1,0 +1,59 @@
+/**
+ * The server's log: one JSON object per line on stderr (stdout carries only what a command
+ * prints as its result, e.g. the listening address). Every line has `time`, `level` and `msg`;
+ * request lines add the fields of RequestLogFields.
+ */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isLogLevel(text: string): text is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(text);
+}
+
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+export interface Logger {
+  /** Whether a line at `level` would be written: lets callers skip building fields for nothing. */
+  enabled(level: LogLevel): boolean;
+  log(level: LogLevel, msg: string, fields?: LogFields): void;
+  /** Writes out buffered lines now (before the process exits). */
+  flush(): void;
+}
+
+/** Lines are gathered and written once per turn of the event loop, or sooner past this size. */
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Writes JSON lines at `level` and above to `write` (default: stderr). Lines are
+ * buffered within one turn of the event loop, so a busy server makes one write call for many
+ * requests instead of one each.
+ */
+export function createLogger(level: LogLevel, write: (text: string) => void = (text) => process.stderr.write(text)): Logger {
+  const threshold = LOG_LEVELS.indexOf(level);
+  let pending = "";
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    write(text);
+  };
+  return {
+    enabled: (candidate) => LOG_LEVELS.indexOf(candidate) >= threshold,
+    log(candidate, msg, fields) {
+      if (LOG_LEVELS.indexOf(candidate) < threshold) return;
+      pending += `${JSON.stringify({ time: new Date().toISOString(), level: candidate, msg, ...fields })}\n`;
+      if (pending.length >= FLUSH_BYTES) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+/** A logger that writes nothing: for tests and embedders that do not want the server's log. */
+export const SILENT_LOGGER: Logger = { enabled: () => false, log: () => undefined, flush: () => undefined };
+
