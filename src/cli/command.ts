@@ -48,6 +48,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal: long commands then draw their progress (see startProgress). */
+  errIsTerminal?: boolean;
 }
 
 /**

@@ -91,7 +91,7 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
         try {
           const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"), record);
           if (answer instanceof ReadableStream) return c.body(answer as ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
-          record.refusal = errorPacketMessage(answer);
+          record.refusal ??= errorPacketMessage(answer);
           return bytes(c, answer, headers);
         } catch (error) {
           if (error instanceof GitError) return text(c, 400, error.message);

@@ -20,20 +20,22 @@ export interface Logger {
   flush(): void;
 }
 
-/** Lines are gathered and written once per turn of the event loop, or sooner past this size. */
+/** Lines are gathered and written at most this long after the first of them, or sooner past FLUSH_BYTES. */
+const FLUSH_DELAY_MS = 100;
 const FLUSH_BYTES = 64 * 1024;
 
 /**
- * Writes JSON lines at `level` and above to `write` (default: stderr). Lines are
- * buffered within one turn of the event loop, so a busy server makes one write call for many
- * requests instead of one each.
+ * Writes JSON lines at `level` and above to `write` (default: stderr). Lines are buffered for up
+ * to FLUSH_DELAY_MS, so a busy server makes one write call for many requests instead of one
+ * each (a write costs more than building the line); `flush` before exiting.
  */
 export function createLogger(level: LogLevel, write: (text: string) => void = (text) => process.stderr.write(text)): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   let pending = "";
-  let scheduled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
-    scheduled = false;
+    clearTimeout(timer);
+    timer = undefined;
     if (pending === "") return;
     const text = pending;
     pending = "";
@@ -45,10 +47,7 @@ export function createLogger(level: LogLevel, write: (text: string) => void = (t
       if (LOG_LEVELS.indexOf(candidate) < threshold) return;
       pending += `${JSON.stringify({ time: new Date().toISOString(), level: candidate, msg, ...fields })}\n`;
       if (pending.length >= FLUSH_BYTES) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      else timer ??= setTimeout(flush, FLUSH_DELAY_MS).unref();
     },
     flush,
   };

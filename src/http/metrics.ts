@@ -1,9 +1,9 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RepositoryCacheMetrics } from "../repo/cache-metrics.ts";
 import type { CallObserver } from "./call-timing.ts";
+import { CONTENT_TYPE, Counter, Gauge, Histogram, Registry, ScrapedValue, type CounterSeries, type HistogramSeries } from "./prometheus.ts";
 
 /**
- * The server's metrics in Prometheus' text format (GET /metrics), with prom-client. Lower layers
+ * The server's metrics in Prometheus' text format (GET /metrics). Lower layers
  * never import this module: they are handed the small observer interfaces it implements
  * (RepositoryCacheMetrics, CallObserver, WorkerPoolMetrics).
  */
@@ -41,8 +41,6 @@ const CALL_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 export interface MetricsOptions {
   version: string;
   commit: string;
-  /** Also export the process's CPU, memory, event-loop and GC metrics (prom-client's defaults). */
-  processMetrics?: boolean;
 }
 
 export class Metrics {
@@ -52,36 +50,36 @@ export class Metrics {
   readonly databaseCalls: CallObserver;
   readonly workerPool: WorkerPoolMetrics;
 
-  private readonly requests = new Counter({ name: "stategit_http_requests_total", help: "HTTP requests answered, by route, method and status", labelNames: ["route", "method", "status"], registers: [this.registry] });
-  /** Children of `requests` by "route method status": prom-client hashes label objects on every call otherwise. */
-  private readonly requestCounters = new Map<string, Counter.Internal>();
-  private readonly byOperation: Record<Operation, { duration: Histogram.Internal<string>; bytesIn: Counter.Internal; bytesOut: Counter.Internal }>;
-  private readonly objectsSent = new Counter({ name: "stategit_git_objects_sent_total", help: "Objects in the packs sent to fetches and clones", registers: [this.registry] });
-  private readonly objectsReceived = new Counter({ name: "stategit_git_objects_received_total", help: "Objects in the packs of pushes that were unpacked", registers: [this.registry] });
+  private readonly requests = this.registry.register(new Counter("stategit_http_requests_total", "HTTP requests answered, by route, method and status", ["route", "method", "status"]));
+  /** Series of `requests` by "route method status", so that a request costs one map lookup. */
+  private readonly requestCounters = new Map<string, CounterSeries>();
+  private readonly byOperation: Record<Operation, { duration: HistogramSeries; bytesIn: CounterSeries; bytesOut: CounterSeries }>;
+  private readonly objectsSent = this.registry.register(new Counter("stategit_git_objects_sent_total", "Objects in the packs sent to fetches and clones")).labels();
+  private readonly objectsReceived = this.registry.register(new Counter("stategit_git_objects_received_total", "Objects in the packs of pushes that were unpacked")).labels();
 
   constructor(options: MetricsOptions) {
-    const registers = [this.registry];
-    const duration = new Histogram({ name: "stategit_http_request_duration_seconds", help: "Time from a request's arrival to the last byte of its answer, by operation", labelNames: ["operation"], buckets: REQUEST_BUCKETS, registers });
-    const bytesIn = new Counter({ name: "stategit_http_request_bytes_total", help: "Request body bytes received, by operation", labelNames: ["operation"], registers });
-    const bytesOut = new Counter({ name: "stategit_http_response_bytes_total", help: "Response body bytes sent, by operation", labelNames: ["operation"], registers });
+    const registry = this.registry;
+    const duration = registry.register(new Histogram("stategit_http_request_duration_seconds", "Time from a request's arrival to the last byte of its answer, by operation", REQUEST_BUCKETS, ["operation"]));
+    const bytesIn = registry.register(new Counter("stategit_http_request_bytes_total", "Request body bytes received, by operation", ["operation"]));
+    const bytesOut = registry.register(new Counter("stategit_http_response_bytes_total", "Response body bytes sent, by operation", ["operation"]));
     this.byOperation = Object.fromEntries(
       OPERATIONS.map((operation) => [operation, { duration: duration.labels(operation), bytesIn: bytesIn.labels(operation), bytesOut: bytesOut.labels(operation) }]),
     ) as Metrics["byOperation"];
 
-    const hits = new Counter({ name: "stategit_repository_cache_hits_total", help: "Requests that found their repository loaded and current", registers });
-    const misses = new Counter({ name: "stategit_repository_cache_misses_total", help: "Requests that read their repository's manifest and new packs from storage", registers });
-    const cached = new Gauge({ name: "stategit_repository_cache_bytes", help: "Memory held by loaded repositories", registers });
+    const hits = registry.register(new Counter("stategit_repository_cache_hits_total", "Requests that found their repository loaded and current")).labels();
+    const misses = registry.register(new Counter("stategit_repository_cache_misses_total", "Requests that read their repository's manifest and new packs from storage")).labels();
+    const cached = registry.register(new Gauge("stategit_repository_cache_bytes", "Memory held by loaded repositories"));
     this.repositoryCache = { hit: () => hits.inc(), miss: () => misses.inc(), cachedBytes: (bytes) => cached.set(bytes) };
 
-    this.storageCalls = callMetrics(this.registry, "storage", "Blob store");
-    this.databaseCalls = callMetrics(this.registry, "database", "Database");
+    this.storageCalls = callMetrics(registry, "storage", "Blob store");
+    this.databaseCalls = callMetrics(registry, "database", "Database");
 
-    const queue = new Gauge({ name: "stategit_worker_pool_queue_length", help: "Jobs waiting for a worker thread", registers });
-    const busy = new Counter({ name: "stategit_worker_pool_busy_seconds_total", help: "Time worker threads spent on jobs", registers });
+    const queue = registry.register(new Gauge("stategit_worker_pool_queue_length", "Jobs waiting for a worker thread"));
+    const busy = registry.register(new Counter("stategit_worker_pool_busy_seconds_total", "Time worker threads spent on jobs")).labels();
     this.workerPool = { queueLength: (jobs) => queue.set(jobs), busy: (seconds) => busy.inc(seconds) };
 
-    new Gauge({ name: "stategit_build_info", help: "The running version and the commit it was built from (always 1)", labelNames: ["version", "commit"], registers }).set({ version: options.version, commit: options.commit }, 1);
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    registry.register(new Gauge("stategit_build_info", "The running version and the commit it was built from (always 1)", ["version", "commit"])).set(1, options.version, options.commit);
+    registerProcessMetrics(registry);
   }
 
   request(sample: RequestSample): void {
@@ -94,8 +92,8 @@ export class Metrics {
     counter.inc();
     const metrics = this.byOperation[sample.operation];
     metrics.duration.observe(sample.seconds);
-    if (sample.bytesIn > 0) metrics.bytesIn.inc(sample.bytesIn);
-    if (sample.bytesOut > 0) metrics.bytesOut.inc(sample.bytesOut);
+    metrics.bytesIn.inc(sample.bytesIn);
+    metrics.bytesOut.inc(sample.bytesOut);
   }
 
   packSent(objects: number): void {
@@ -107,25 +105,37 @@ export class Metrics {
   }
 
   /** The exposition: Prometheus text format 0.0.4. */
-  async text(): Promise<{ body: string; contentType: string }> {
-    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+  text(): { body: string; contentType: string } {
+    return { body: this.registry.text(), contentType: CONTENT_TYPE };
   }
 }
 
 /** Latency histogram and error counter of one dependency's calls, by operation (the method called). */
 function callMetrics(registry: Registry, system: string, what: string): CallObserver {
-  const duration = new Histogram({ name: `stategit_${system}_call_duration_seconds`, help: `${what} call latency, by operation`, labelNames: ["operation"], buckets: CALL_BUCKETS, registers: [registry] });
-  const errors = new Counter({ name: `stategit_${system}_call_errors_total`, help: `${what} calls that failed, by operation`, labelNames: ["operation"], registers: [registry] });
-  const children = new Map<string, { duration: Histogram.Internal<string>; errors: Counter.Internal }>();
+  const duration = registry.register(new Histogram(`stategit_${system}_call_duration_seconds`, `${what} call latency, by operation`, CALL_BUCKETS, ["operation"]));
+  const errors = registry.register(new Counter(`stategit_${system}_call_errors_total`, `${what} calls that failed, by operation`, ["operation"]));
+  const series = new Map<string, { duration: HistogramSeries; errors: CounterSeries }>();
   return {
     observe(operation, seconds, failed) {
-      let child = children.get(operation);
+      let child = series.get(operation);
       if (!child) {
         child = { duration: duration.labels(operation), errors: errors.labels(operation) };
-        children.set(operation, child);
+        series.set(operation, child);
       }
       child.duration.observe(seconds);
       if (failed) child.errors.inc();
     },
   };
+}
+
+/** The usual process families (the names prom-client and other clients use), read at each scrape. */
+function registerProcessMetrics(registry: Registry): void {
+  const startSeconds = Math.floor(performance.timeOrigin / 1000);
+  registry.register(new ScrapedValue("process_cpu_seconds_total", "User and system CPU time spent", "counter", () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }));
+  registry.register(new ScrapedValue("process_resident_memory_bytes", "Resident memory size", "gauge", () => process.memoryUsage.rss()));
+  registry.register(new ScrapedValue("process_heap_bytes", "JavaScript heap in use", "gauge", () => process.memoryUsage().heapUsed));
+  registry.register(new ScrapedValue("process_start_time_seconds", "Start time of the process since the Unix epoch", "gauge", () => startSeconds));
 }

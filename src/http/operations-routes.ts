@@ -19,8 +19,8 @@ export function mountOperationsRoutes(app: Hono<AppEnv>, options: OperationsRout
     const readiness = await checkReadiness(options.readinessChecks);
     return c.json(readiness, readiness.ready ? 200 : 503, { "Cache-Control": "no-store" });
   });
-  app.get("/metrics", async (c) => {
-    const { body, contentType } = await options.metrics.text();
+  app.get("/metrics", (c) => {
+    const { body, contentType } = options.metrics.text();
     return c.body(body, 200, { "Content-Type": contentType, "Cache-Control": "no-store" });
   });
 }

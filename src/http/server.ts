@@ -29,7 +29,9 @@ const STORAGE_PROBE_KEY = "readiness-probe";
  */
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  const metrics = new Metrics({ version: VERSION, commit: COMMIT, processMetrics: true });
+  // Buffered lines must not be lost when the process ends some other way than stop().
+  process.on("exit", () => logger.flush());
+  const metrics = new Metrics({ version: VERSION, commit: COMMIT });
   const gate = new WriteGate();
   const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
   const accounts = new Accounts(db);
