@@ -2,7 +2,8 @@
  * deploy/: the systemd unit passes `systemd-analyze verify` (warnings count as failures) against
  * the built binary, and the Dockerfile's stages copy files that exist and run the binary with a
  * configuration it accepts. Both files' STATEGIT_* settings are checked by the real parser.
- * When a Docker daemon answers, the image is built and asked for its version.
+ * When a Docker daemon answers, the image is built and asked for its version. The README's
+ * configuration table is checked against the options.
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -55,6 +56,18 @@ describe("the systemd unit", () => {
     expect(Number(unitValues("TimeoutStopSec")[0])).toBeGreaterThan(Number(env.STATEGIT_SHUTDOWN_TIMEOUT));
     for (const hardening of ["DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "ProtectHome=yes", "StateDirectory=stategit"]) {
       expect(UNIT).toContain(`\n${hardening}\n`);
+    }
+  });
+});
+
+describe("the README", () => {
+  test("its configuration table names every serve option, its variable and its default", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const rows = readme.split("\n").filter((line) => line.startsWith("| `--"));
+    for (const option of serve.options) {
+      const row = rows.find((line) => line.startsWith(`| \`--${option.name}`));
+      expect(row ?? `no row for --${option.name}`).toContain(`\`${option.env}`);
+      if (option.default !== undefined) expect(row).toContain(option.default);
     }
   });
 });
