@@ -53,7 +53,12 @@ function agentOf(c: Context): string | undefined {
 export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): void {
   const { repositories, maxBodyBytes, metrics } = options;
 
-  const requireAgent = (c: Context<AppEnv>): string | Response => agentOf(c) ?? text(c, 404, "not found: invalid agent id");
+  const requireAgent = (c: Context<AppEnv>): string | Response => {
+    const agent = agentOf(c);
+    if (agent === undefined) return text(c, 404, "not found: invalid agent id");
+    c.get("record").agent = agent;
+    return agent;
+  };
 
   for (const base of BASES) {
     app.get(`${base}/:agent/state.git/info/refs`, async (c) => {

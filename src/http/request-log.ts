@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { isValidName } from "../names.ts";
 import type { AppEnv } from "./env.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics, Operation } from "./metrics.ts";
@@ -9,6 +8,8 @@ import type { Metrics, Operation } from "./metrics.ts";
 export interface RequestRecord {
   /** The client's `X-Request-Id` when it sent a usable one, else a new UUID; echoed in the answer. */
   readonly id: string;
+  /** The agent the request names, once a route has validated it. */
+  agent?: string;
   /** The git service, e.g. `git-upload-pack`. */
   service?: string;
   /** Why the request was refused: an error answer's message, an `ERR` packet, a push's `ng` reasons. */
@@ -51,7 +52,6 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler<AppEnv
       metrics.request({ route, method: c.req.method, status: response.status, operation: operationOf(route), seconds, bytesIn, bytesOut });
       const level = response.status >= 500 ? "error" : "info";
       if (!logger.enabled(level)) return;
-      const agent = c.req.param("agent");
       logger.log(level, "request", {
         request_id: record.id,
         method: c.req.method,
@@ -61,7 +61,7 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler<AppEnv
         bytes_in: bytesIn,
         bytes_out: bytesOut,
         org: c.get("org"),
-        agent: agent !== undefined && isValidName(agent) ? agent : undefined,
+        agent: record.agent,
         service: record.service,
         refusal: record.refusal,
         aborted: aborted || undefined,
