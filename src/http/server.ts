@@ -71,6 +71,8 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     logger.log("warn", "--trust-org-header is on: requests without credentials may name any organisation in X-Organization-Id; use only behind a trusted proxy");
   }
   logger.log("info", "started", { version: VERSION, commit: COMMIT, storage: config.storageUrl, database: redactDatabaseUrl(config.databaseUrl), url: listener.url });
+  // Whoever waits for the listening line may read the log next: the start's lines are in it by then.
+  logger.flush();
   process.stdout.write(`stategit listening on ${listener.url}\n`);
 
   let stopping: Promise<void> | undefined;
