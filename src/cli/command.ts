@@ -1,9 +1,37 @@
 import { GitError } from "../git/errors.ts";
 import { StorageError } from "../storage/blob-store.ts";
 
-/** Bad usage or configuration: the program exits with status 2 and this one-line reason. */
+/** Bad usage or configuration: the program exits with status 2 and prints one line per problem. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === "string" ? [problems] : problems;
+    super(list.join("; "));
+    this.problems = list;
+  }
+}
+
+/** Gathers the problems of a configuration, so that one start reports all of them. */
+export class Problems {
+  private readonly found: string[] = [];
+
+  /** Runs a validator; its UsageError (or typed error, see usage) is noted and undefined returned. */
+  check<T>(validate: () => T): T | undefined {
+    try {
+      return usage(validate);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      this.found.push(...error.problems);
+      return undefined;
+    }
+  }
+
+  /** Throws one UsageError listing every problem noted, if any. */
+  throwIfAny(): void {
+    if (this.found.length > 0) throw new UsageError(this.found);
+  }
 }
 
 /** Runs a validator from a lower layer; its typed error becomes a UsageError with the same message. */
@@ -21,6 +49,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal: long commands then draw their progress (see startProgress). */
+  errIsTerminal?: boolean;
 }
 
 /**
@@ -42,6 +72,7 @@ export interface OptionSpec {
 export interface Options {
   /** The option's value; a UsageError when it has none (no flag, variable or default). */
   string(name: string): string;
+  /** A string option without a default: undefined when not given. */
   optionalString(name: string): string | undefined;
   flag(name: string): boolean;
 }

@@ -1,12 +1,15 @@
-import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
-import { checkName } from "../names.ts";
-import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
+import { readFileSync } from "node:fs";
 import type { BlockLayout } from "../blocks/layout.ts";
 import type { MemoryRulesConfig } from "../blocks/push-check.ts";
+import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
 import type { ServeConfig } from "../http/server.ts";
+import { checkName } from "../names.ts";
+import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
+import type { TlsFiles } from "../http/listener.ts";
+import { isLogLevel, LOG_LEVELS, type LogLevel } from "../http/logger.ts";
 import { parseStoreUrl, STORE_URL_FORMS } from "../storage/open.ts";
-import { usage, UsageError, type OptionSpec, type Options } from "./command.ts";
+import { Problems, usage, UsageError, type OptionSpec, type Options } from "./command.ts";
 
 export const STORAGE_OPTION: OptionSpec = {
   name: "storage",
@@ -86,22 +89,41 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: "max-inflated-bytes", env: "STATEGIT_MAX_INFLATED_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxInflatedBytes), description: "sum of all inflated bytes a pushed pack may produce" },
   { name: "max-objects", env: "STATEGIT_MAX_OBJECTS", value: "N", default: String(DEFAULT_PACK_LIMITS.maxObjectCount), description: "most objects in a pushed pack" },
   { name: "max-delta-depth", env: "STATEGIT_MAX_DELTA_DEPTH", value: "N", default: String(DEFAULT_PACK_LIMITS.maxDeltaDepth), description: "longest delta chain in a pushed pack" },
+  { name: "log-level", env: "STATEGIT_LOG_LEVEL", value: "LEVEL", default: "info", description: `least severe log lines written (JSON, one per line, on stderr): ${LOG_LEVELS.join(", ")}` },
+  {
+    name: "shutdown-timeout",
+    env: "STATEGIT_SHUTDOWN_TIMEOUT",
+    value: "SECONDS",
+    default: "25",
+    description: "on SIGTERM, how long requests in flight may take to finish; writes not committed by then are refused",
+  },
+  { name: "tls-cert", env: "STATEGIT_TLS_CERT", value: "FILE", description: "serve HTTPS with this PEM certificate (chain); re-read on SIGHUP" },
+  { name: "tls-key", env: "STATEGIT_TLS_KEY", value: "FILE", description: "the PEM private key of --tls-cert; re-read on SIGHUP" },
 ];
 
 /** The data options, validated (a malformed URL is a UsageError). */
 export function dataConfig(options: Options): { storageUrl: string; databaseUrl: string } {
+  const problems = new Problems();
+  const config = checkDataConfig(options, problems);
+  problems.throwIfAny();
+  return config;
+}
+
+function checkDataConfig(options: Options, problems: Problems): { storageUrl: string; databaseUrl: string } {
   const storageUrl = options.string("storage");
   const databaseUrl = options.string("database");
-  usage(() => parseStoreUrl(storageUrl));
-  usage(() => parseDatabaseUrl(databaseUrl));
+  problems.check(() => parseStoreUrl(storageUrl));
+  problems.check(() => parseDatabaseUrl(databaseUrl));
   return { storageUrl, databaseUrl };
 }
 
+/** Every serve option, validated; all problems are reported at once, one line each. */
 export function serveConfig(options: Options): ServeConfig {
-  const count = (name: string) => positiveInteger(name, options.string(name));
-  return {
-    listen: parseListen(options.string("listen")),
-    ...dataConfig(options),
+  const problems = new Problems();
+  const count = (name: string) => problems.check(() => positiveInteger(name, options.string(name))) ?? 0;
+  const config: ServeConfig = {
+    listen: problems.check(() => parseListen(options.string("listen"))) ?? { hostname: "", port: 0 },
+    ...checkDataConfig(options, problems),
     trustOrgHeader: options.flag("trust-org-header"),
     allowForcePush: options.flag("allow-force-push"),
     cacheBytes: count("cache-bytes"),
@@ -114,7 +136,13 @@ export function serveConfig(options: Options): ServeConfig {
       maxObjectCount: count("max-objects"),
       maxDeltaDepth: count("max-delta-depth"),
     },
+    logLevel: problems.check(() => parseLogLevel(options.string("log-level"))) ?? "info",
+    shutdownTimeoutMs: problems.check(() => parseSeconds("shutdown-timeout", options.string("shutdown-timeout"))) ?? 0,
   };
+  const tls = problems.check(() => tlsFiles(options));
+  if (tls) config.tls = tls;
+  problems.throwIfAny();
+  return config;
 }
 
 /** `HOST:PORT`, or `[IPV6]:PORT`. */
@@ -165,6 +193,39 @@ export function selection(options: Options): { org?: string; repo?: string } {
   if (org !== undefined) usage(() => checkName("organisation", org));
   if (repo !== undefined) usage(() => checkName("agent id", repo));
   return { org, repo };
+}
+
+function parseLogLevel(text: string): LogLevel {
+  if (!isLogLevel(text)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(text)}`);
+  return text;
+}
+
+function parseSeconds(name: string, text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--${name}: expected a number of seconds, got ${JSON.stringify(text)}`);
+  return Math.round(Number(text) * 1000);
+}
+
+/** Both files or neither; each must be a readable PEM file now, so a typo fails the start, not the first handshake. */
+function tlsFiles(options: Options): TlsFiles | undefined {
+  const certFile = options.optionalString("tls-cert");
+  const keyFile = options.optionalString("tls-key");
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError("--tls-cert and --tls-key go together: give both or neither");
+  const problems = new Problems();
+  problems.check(() => checkPemFile("tls-cert", certFile, "CERTIFICATE"));
+  problems.check(() => checkPemFile("tls-key", keyFile, "PRIVATE KEY"));
+  problems.throwIfAny();
+  return { certFile, keyFile };
+}
+
+function checkPemFile(name: string, path: string, label: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw new UsageError(`--${name}: ${path} holds no PEM ${label.toLowerCase()}`);
 }
 
 export function positiveInteger(name: string, text: string): number {

@@ -7,6 +7,7 @@ export function programHelp(commands: readonly Command[]): string {
     "stategit — a Git smart-HTTP server for AI agents' memory",
     "",
     "Usage: stategit COMMAND [ARGUMENTS] [OPTIONS]",
+    "       stategit --version",
     "",
     "Commands:",
     ...commands.map((command) => row([command.name, ...command.args].join(" "), command.summary)),

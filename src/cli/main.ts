@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { COMMIT, VERSION } from "../version.ts";
 import { UsageError, type Command, type Io, type OptionSpec, type Options } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { commandHelp, programHelp } from "./help.ts";
@@ -12,6 +13,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.out(programHelp(COMMANDS));
       return 0;
     }
+    if (argv[0] === "--version" || argv[0] === "-V") {
+      io.out(`stategit ${VERSION} (commit ${COMMIT})\n`);
+      return 0;
+    }
     command = findCommand(argv);
     const invocation = parseInvocation(command, argv.slice(command.name.split(" ").length), io.env);
     if (invocation === "help") {
@@ -22,7 +27,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       const where = command ? `${command.name}: ` : "";
-      io.err(`stategit: ${where}${error.message} (see \`stategit ${command ? `${command.name} ` : ""}--help\`)\n`);
+      const help = `(see \`stategit ${command ? `${command.name} ` : ""}--help\`)`;
+      io.err(error.problems.map((problem) => `stategit: ${where}${problem} ${help}\n`).join(""));
       return 2;
     }
     io.err(`stategit: ${command ? `${command.name}: ` : ""}${(error as Error).message ?? String(error)}\n`);

@@ -4,28 +4,38 @@ import { authenticate, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { GIT_BASES, mountGitRoutes, routingPath, type GitRepositories } from "./git-routes.ts";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+import { mountOperationsRoutes } from "./operations-routes.ts";
+import type { ReadinessCheck } from "./readiness.ts";
+import { requestLog } from "./request-log.ts";
 
 export interface AppOptions {
   accounts: Authenticator;
   repositories: GitRepositories;
   trustOrgHeader: boolean;
   maxBodyBytes: number;
-  /** Where unexpected errors are reported (defaults to stderr). */
-  logError?: (message: string) => void;
+  /** The request log and unexpected errors go here. */
+  logger: Logger;
+  metrics: Metrics;
+  /** What GET /readyz checks (the database, storage). */
+  readinessChecks: readonly ReadinessCheck[];
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ getPath: (request) => routingPath(getPath(request)) });
-  const logError = options.logError ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const { logger } = options;
   app.onError((error, c) => {
-    logError(`stategit: ${c.req.method} ${new URL(c.req.url).pathname}: ${error.stack ?? error.message}`);
     if (isUnavailable(error)) {
+      logger.log("warn", "dependency unavailable", { request_id: c.get("record")?.id, method: c.req.method, path: c.req.path, error: error.message });
       return c.text(`service unavailable: ${error.message}\n`, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
     }
+    logger.log("error", "unexpected error", { request_id: c.get("record")?.id, method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
     return c.text("internal server error\n", 500);
   });
   app.notFound((c) => c.text("not found\n", 404));
-  app.get("/healthz", (c) => c.text("ok\n"));
+  app.use(requestLog(options));
+  mountOperationsRoutes(app, options);
   for (const base of GIT_BASES) app.use(`${base}/:agent/state.git/*`, authenticate(options));
   mountGitRoutes(app, options);
   return app;

@@ -32,6 +32,7 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
       identity = header !== undefined && isValidName(header) ? { org: header, admin: false } : undefined;
     }
     if (identity === undefined) {
+      c.get("record").refusal = "authentication required";
       return c.text("authentication required\n", 401, { "WWW-Authenticate": 'Basic realm="stategit"' });
     }
     c.set("org", identity.org);

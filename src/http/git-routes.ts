@@ -8,6 +8,8 @@ import { uploadPack } from "../protocol/upload-pack.ts";
 import { parseProtocolVersion } from "../protocol/version.ts";
 import { BadBodyError, BodyTooLargeError, readBody } from "./body.ts";
 import type { AppEnv } from "./env.ts";
+import type { Metrics } from "./metrics.ts";
+import type { RequestRecord } from "./request-log.ts";
 
 /** What the git routes need of the repository layer; one org's repositories are `{org}/{agent}`. */
 export interface GitRepositories {
@@ -18,6 +20,7 @@ export interface GitRepositories {
 export interface GitRoutesOptions {
   repositories: GitRepositories;
   maxBodyBytes: number;
+  metrics: Metrics;
 }
 
 /** The bases of the Contract: `/v1/git` and `/git` (the path a Letta server proxies to). */
@@ -42,8 +45,16 @@ const NO_CACHE = {
   Expires: "Fri, 01 Jan 1980 00:00:00 GMT",
 };
 
-function text(c: Context, status: 400 | 403 | 404 | 413 | 415 | 500, message: string): Response {
+/** An error answer; its message is the request's refusal in the log. */
+function text(c: Context<AppEnv>, status: 400 | 403 | 404 | 413 | 415, message: string): Response {
+  c.get("record").refusal = message;
   return c.text(`${message}\n`, status, NO_CACHE);
+}
+
+/** An answer whose size is known, told to the request log so it need not count the body. */
+function bytes(c: Context<AppEnv>, body: Uint8Array, headers: Record<string, string>): Response {
+  c.get("record").bytesOut = body.length;
+  return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
 }
 
 function agentOf(c: Context): string | undefined {
@@ -52,24 +63,32 @@ function agentOf(c: Context): string | undefined {
 }
 
 export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): void {
-  const { repositories, maxBodyBytes } = options;
+  const { repositories, maxBodyBytes, metrics } = options;
 
-  const requireAgent = (c: Context<AppEnv>): string | Response => agentOf(c) ?? text(c, 404, "not found: invalid agent id");
+  const requireAgent = (c: Context<AppEnv>): string | Response => {
+    const agent = agentOf(c);
+    if (agent === undefined) return text(c, 404, "not found: invalid agent id");
+    c.get("record").agent = agent;
+    return agent;
+  };
 
   for (const base of GIT_BASES) {
     app.get(`${base}/:agent/state.git/info/refs`, async (c) => {
       const agent = requireAgent(c);
       if (agent instanceof Response) return agent;
       const service = c.req.query("service") ?? "";
+      c.get("record").service = service;
       // Only the smart protocol is served; the dumb one would expose raw storage (gitprotocol-http).
       if (!isGitService(service)) return text(c, 403, `unsupported service ${JSON.stringify(service)}`);
       const snapshot = await repositories.snapshot(c.get("org"), agent);
       const body = advertise(snapshot, service, parseProtocolVersion(c.req.header("git-protocol")));
-      return c.body(body as Uint8Array<ArrayBuffer>, 200, { "Content-Type": advertisementContentType(service), ...NO_CACHE });
+      return bytes(c, body, { "Content-Type": advertisementContentType(service), ...NO_CACHE });
     });
 
     for (const service of ["git-upload-pack", "git-receive-pack"] as const) {
       app.post(`${base}/:agent/state.git/${service}`, async (c) => {
+        const record = c.get("record");
+        record.service = service;
         const agent = requireAgent(c);
         if (agent instanceof Response) return agent;
         if (c.req.header("content-type") !== `application/x-${service}-request`) {
@@ -83,11 +102,14 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
           if (error instanceof BadBodyError) return text(c, 400, error.message);
           throw error;
         }
+        record.bytesIn = body.length;
         const org = c.get("org");
         const headers = { "Content-Type": resultContentType(service), ...NO_CACHE };
         try {
-          const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"), c.get("admin"));
-          return c.body(answer as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
+          const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"), record, c.get("admin"));
+          if (answer instanceof ReadableStream) return c.body(answer as ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
+          record.refusal ??= errorPacketMessage(answer);
+          return bytes(c, answer, headers);
         } catch (error) {
           if (error instanceof GitError) return text(c, 400, error.message);
           throw error;
@@ -96,11 +118,48 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
     }
   }
 
-  async function serviceAnswer(service: GitService, org: string, agent: string, body: Uint8Array, protocolHeader: string | undefined, admin: boolean) {
+  async function serviceAnswer(
+    service: GitService,
+    org: string,
+    agent: string,
+    body: Uint8Array,
+    protocolHeader: string | undefined,
+    record: RequestRecord,
+    admin: boolean,
+  ) {
     if (service === "git-upload-pack") {
       const snapshot = await repositories.snapshot(org, agent);
-      return uploadPack(snapshot, body, { protocolVersion: parseProtocolVersion(protocolHeader) });
+      return uploadPack(snapshot, body, { protocolVersion: parseProtocolVersion(protocolHeader), onPackSent: (objects) => metrics.packSent(objects) });
     }
-    return handleReceivePack(body, (request) => repositories.push(org, agent, request, { admin }));
+    return handleReceivePack(body, async (request) => {
+      const outcome = await repositories.push(org, agent, request, { admin });
+      if (outcome.unpackError === undefined) metrics.packReceived(packObjectCount(request.pack));
+      record.refusal = pushRefusal(outcome);
+      return outcome;
+    });
   }
+}
+
+const ERR_PREFIX = "ERR ";
+
+/** The message of an `ERR` packet (upload-pack's refusal), or undefined for any other answer. */
+function errorPacketMessage(answer: Uint8Array): string | undefined {
+  const payload = 4;
+  if (answer.length < payload + ERR_PREFIX.length) return undefined;
+  for (let i = 0; i < ERR_PREFIX.length; i++) if (answer[payload + i] !== ERR_PREFIX.charCodeAt(i)) return undefined;
+  return new TextDecoder().decode(answer.subarray(payload + ERR_PREFIX.length)).trimEnd();
+}
+
+/** Why a push was refused, as its report says it: the unpack error, or each `ng` line's ref and reason. */
+function pushRefusal(outcome: PushOutcome): string | undefined {
+  if (outcome.unpackError !== undefined) return `unpack: ${outcome.unpackError}`;
+  const refused = outcome.statuses.flatMap((status) => (status.ok ? [] : [`${status.ref}: ${status.reason}`]));
+  return refused.length > 0 ? refused.join("; ") : undefined;
+}
+
+/** The object count of a pack's header (it was verified while unpacking); 0 without a pack. */
+function packObjectCount(pack: Uint8Array | undefined): number {
+  const header = 12;
+  if (!pack || pack.length < header) return 0;
+  return new DataView(pack.buffer, pack.byteOffset, header).getUint32(8);
 }

@@ -5,7 +5,14 @@ import { deploymentRepositories } from "../db/repositories.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
+import { COMMIT, VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
+import { timeCalls } from "./call-timing.ts";
+import { listen, type TlsFiles } from "./listener.ts";
+import { createLogger, type LogLevel } from "./logger.ts";
+import { Metrics } from "./metrics.ts";
+import { shutDown } from "./shutdown.ts";
+import { WriteGate } from "./write-gate.ts";
 
 export interface ServeLimits extends PackLimits {
   maxBodyBytes: number;
@@ -25,6 +32,10 @@ export interface ServeConfig {
   /** Compaction's grace period (CompactionOptions.gracePeriodMs). */
   gracePeriodMs: number;
   limits: ServeLimits;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+  /** HTTPS instead of HTTP: the files are read at start and on SIGHUP. */
+  tls?: TlsFiles;
 }
 
 export interface RunningServer {
@@ -36,17 +47,23 @@ export interface RunningServer {
 const BODY_SIZE_MARGIN = 1024 * 1024;
 
 /**
- * Wires storage, database, repositories and the HTTP app, and listens. Resolves once listening;
- * SIGINT/SIGTERM stop accepting, let requests in flight finish, and close the database.
+ * Wires storage, database, repositories and the HTTP app, and listens. Resolves once listening.
+ * SIGINT/SIGTERM shut down (see shutDown) and exit 0; SIGHUP re-reads the TLS certificate.
  */
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
-  const db = await openDatabase(config.databaseUrl);
+  const logger = createLogger(config.logLevel);
+  // Buffered lines must not be lost when the process ends some other way than stop().
+  process.on("exit", () => logger.flush());
+  const metrics = new Metrics({ version: VERSION, commit: COMMIT });
+  const gate = new WriteGate();
+  const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
   const accounts = new Accounts(db);
-  const store = openStore(config.storageUrl);
+  const store = gate.guard(timeCalls(openStore(config.storageUrl), metrics.storageCalls), ["createOnly", "delete"]);
   const repositories = deploymentRepositories(db, store, config.memory.blockLayout, {
     cacheBytes: config.cacheBytes,
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
-    onBackgroundError: (error) => process.stderr.write(`stategit: background work failed: ${(error as Error).stack ?? error}\n`),
+    onBackgroundError: (error) => logger.log("error", "background work failed", { error: (error as Error).stack ?? String(error) }),
+    metrics: metrics.repositoryCache,
   });
   const app = createApp({
     accounts,
@@ -62,38 +79,53 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
           checkUpdate: memoryRulesCheck(config.memory, "memfs", admin),
         }),
     },
+    logger,
+    metrics,
+    readinessChecks: [
+      { name: "database", check: async () => void (await db.query("SELECT 1")) },
+      { name: "storage", check: () => store.ping() },
+    ],
   });
-  const server = Bun.serve({
+  const listener = await listen({
     hostname: config.listen.hostname,
     port: config.listen.port,
     fetch: app.fetch,
     maxRequestBodySize: config.limits.maxBodyBytes + BODY_SIZE_MARGIN,
-    // Large clones stream for a while; idle sockets of keep-alive clients are closed after this.
-    idleTimeout: 255,
+    tls: config.tls,
   });
   if (config.trustOrgHeader) {
-    process.stderr.write("stategit: warning: --trust-org-header is on: requests without credentials may name any organisation in X-Organization-Id; use only behind a trusted proxy\n");
+    logger.log("warn", "--trust-org-header is on: requests without credentials may name any organisation in X-Organization-Id; use only behind a trusted proxy");
   }
-  const url = server.url.href.replace(/\/$/, "");
-  process.stderr.write(`stategit: storage ${config.storageUrl}, database ${redactDatabaseUrl(config.databaseUrl)}\n`);
-  process.stdout.write(`stategit listening on ${url}\n`);
+  logger.log("info", "started", { version: VERSION, commit: COMMIT, storage: config.storageUrl, database: redactDatabaseUrl(config.databaseUrl), url: listener.url });
+  // Whoever waits for the listening line may read the log next: the start's lines are in it by then.
+  logger.flush();
+  process.stdout.write(`stategit listening on ${listener.url}\n`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      await server.stop();
-      await repositories.idle();
+      await shutDown({ listener, gate, timeoutMs: config.shutdownTimeoutMs, logger, idle: () => repositories.idle() });
       await db.close();
+      logger.log("info", "stopped");
+      logger.flush();
     })();
     return stopping;
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
       stop().then(
         () => process.exit(0),
         () => process.exit(1),
       );
     });
   }
-  return { url, stop };
+  process.on("SIGHUP", () => {
+    try {
+      listener.reloadTls();
+      logger.log("info", "SIGHUP: TLS certificate and key re-read; new connections use them");
+    } catch (error) {
+      logger.log("error", "SIGHUP: TLS certificate and key not reloaded; still serving the previous ones", { error: (error as Error).message });
+    }
+  });
+  return { url: listener.url, stop };
 }

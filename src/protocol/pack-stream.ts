@@ -75,7 +75,7 @@ function totalLine(result: PackWriteResult): string {
 /** Side-band frames are built a slice at a time, so a large cached pack still streams with backpressure. */
 const CACHED_SLICE_BYTES = 1024 * 1024;
 
-async function* streamCachedPack(plan: PackPlan, cached: CachedPack): AsyncGenerator<Uint8Array> {
+async function* streamCachedPack(plan: PackPlan, cached: CachedPack): AsyncGenerator<Uint8Array, number> {
   const { objectCount, deltas } = cached;
   if (plan.progress) {
     const lines = `Enumerating objects: ${objectCount}, done.\nTotal ${objectCount} (delta ${deltas}), reused ${objectCount} (delta ${deltas}), pack-reused ${objectCount}\n`;
@@ -86,19 +86,18 @@ async function* streamCachedPack(plan: PackPlan, cached: CachedPack): AsyncGener
     yield plan.sideBand > 0 ? encodeSideBand(SIDE_BAND_DATA, slice, plan.sideBand) : slice;
   }
   if (plan.sideBand > 0) yield FLUSH_PKT;
+  return objectCount;
 }
 
 /**
  * The pack as the client receives it: multiplexed on side-band 1 with progress on band 2 and
  * a closing flush (gitprotocol-pack, "Packfile Data"), or bare. A failure while packing ends
  * the stream with its message on band 3; without side-band there is no way to say it, so the
- * stream errors and the client sees a truncated pack.
+ * stream errors and the client sees a truncated pack. Returns the pack's object count, or
+ * undefined when packing failed.
  */
-export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array> {
-  if (plan.cached) {
-    yield* streamCachedPack(plan, plan.cached);
-    return;
-  }
+export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array, number | undefined> {
+  if (plan.cached) return yield* streamCachedPack(plan, plan.cached);
   const written: Uint8Array[] | undefined = plan.cloneKey === undefined ? undefined : [];
   const progress = new ProgressLines();
   const frame = (channel: 1 | 2 | 3, data: Uint8Array | string) => encodeSideBand(channel, data, plan.sideBand);
@@ -115,14 +114,16 @@ export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, 
     onProgress: (phase, done, total) => progress.report(phase, done, total),
   });
   yield* pendingProgress();
+  let objectCount: number;
   try {
     for (;;) {
       const next = await writer.next();
       if (next.done) {
+        objectCount = next.value.objectCount;
         progress.finish();
         progress.add(totalLine(next.value));
         if (written && plan.cloneKey !== undefined) {
-          const { objectCount, reusedDeltas, freshDeltas } = next.value;
+          const { reusedDeltas, freshDeltas } = next.value;
           rememberClonePack(snapshot.objects, plan.cloneKey, { bytes: concatBytes(written), objectCount, deltas: reusedDeltas + freshDeltas });
         }
         break;
@@ -134,8 +135,9 @@ export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, 
   } catch (error) {
     if (plan.sideBand === 0 || !(error instanceof GitError)) throw error;
     yield frame(SIDE_BAND_ERROR, `upload-pack: ${error.message}\n`);
-    return;
+    return undefined;
   }
   yield* pendingProgress();
   if (plan.sideBand > 0) yield FLUSH_PKT;
+  return objectCount;
 }

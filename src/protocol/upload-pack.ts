@@ -18,6 +18,8 @@ import type { ProtocolVersion } from "./version.ts";
 export interface UploadPackOptions {
   protocolVersion: ProtocolVersion;
   codec?: Codec;
+  /** Told the object count of each pack once it has been sent in full (for the server's metrics). */
+  onPackSent?: (objects: number) => void;
 }
 
 /** What a request produces: the negotiation lines, then (when the client gets one) the pack. */
@@ -211,9 +213,10 @@ function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion
   return respondV2Fetch(snapshot, request.args);
 }
 
-async function* responseChunks(snapshot: RepositorySnapshot, head: Uint8Array, pack: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array> {
+async function* responseChunks(snapshot: RepositorySnapshot, head: Uint8Array, pack: PackPlan, options: UploadPackOptions): AsyncGenerator<Uint8Array> {
   if (head.length > 0) yield head;
-  yield* streamPack(snapshot, pack, codec);
+  const objects = yield* streamPack(snapshot, pack, options.codec);
+  if (objects !== undefined) options.onPackSent?.(objects);
 }
 
 /**
@@ -231,7 +234,7 @@ export function uploadPack(snapshot: RepositorySnapshot, body: Uint8Array, optio
     return errorPacket(error.message);
   }
   if (!response.pack) return response.head;
-  const chunks = responseChunks(snapshot, response.head, response.pack, options.codec);
+  const chunks = responseChunks(snapshot, response.head, response.pack, options);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await chunks.next();

@@ -7,6 +7,7 @@ import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
 import { listObjects } from "../git/walk/index.ts";
 import { EMPTY_MANIFEST, type AlongsideCommit, type Manifest, type ManifestStore } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
+import type { RepositoryCacheMetrics } from "./cache-metrics.ts";
 import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
 import { legacyManifestKey, parseLegacyManifest } from "./legacy-manifest.ts";
 import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects, storePack, type LoadedPack } from "./packs.ts";
@@ -76,6 +77,7 @@ export interface RepositoriesOptions {
   compaction?: CompactionOptions | false;
   /** Where failures of background work (compaction) go. */
   onBackgroundError?: (error: unknown) => void;
+  metrics?: RepositoryCacheMetrics;
 }
 
 export interface PushResult {
@@ -205,7 +207,11 @@ export class Repositories {
   async snapshot(org: string, agent: string): Promise<Snapshot> {
     const entry = this.entry(repositoryKeys(org, agent), org, agent);
     const generation = (await this.manifests.generation(org, agent)) ?? (await this.adoptLegacyManifest(entry));
-    if (entry.latest && entry.latest.manifest.generation >= generation) return entry.latest;
+    if (entry.latest && entry.latest.manifest.generation >= generation) {
+      this.options.metrics?.hit();
+      return entry.latest;
+    }
+    this.options.metrics?.miss();
     if (generation === 0) return this.install(entry, EMPTY_MANIFEST, []);
     if (entry.loading && entry.loading.generation === generation) return entry.loading.promise;
     const promise = this.load(entry);
@@ -366,6 +372,7 @@ export class Repositories {
       this.cached.delete(id);
       total -= entry.bytes;
     }
+    this.options.metrics?.cachedBytes(total);
   }
 
   /**

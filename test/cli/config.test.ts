@@ -1,10 +1,14 @@
 import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import packageJson from "../../package.json" with { type: "json" };
 import { UsageError, type Command } from "../../src/cli/command.ts";
 import { COMMANDS } from "../../src/cli/commands/index.ts";
 import { parseListen, serveConfig } from "../../src/cli/config.ts";
 import type { ServeConfig } from "../../src/http/server.ts";
 import { parseInvocation, runCli } from "../../src/cli/main.ts";
 import { DEFAULT_PACK_LIMITS } from "../../src/git/pack/types.ts";
+import { tempDir } from "../support/git.ts";
 
 const serveCommand = COMMANDS.find((command) => command.name === "serve")!;
 
@@ -34,6 +38,8 @@ const DEFAULTS: ServeConfig = {
   memory: { blockLayout: "letta", blockPolicy: "strict" },
   gracePeriodMs: 60 * 60 * 1000,
   limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
+  logLevel: "info",
+  shutdownTimeoutMs: 25_000,
 };
 
 describe("serve configuration", () => {
@@ -62,6 +68,8 @@ describe("serve configuration", () => {
       memory: { blockLayout: "seed", blockPolicy: "strict" },
       gracePeriodMs: 7 * 86_400_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
+      logLevel: "info",
+      shutdownTimeoutMs: 25_000,
     });
     const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s", "--block-policy", "warn", "--system-token-budget", "8000"];
     expect(resolveServe(flags, env)).toEqual({
@@ -74,6 +82,8 @@ describe("serve configuration", () => {
       memory: { blockLayout: "seed", blockPolicy: "warn", systemTokenBudget: 8000 },
       gracePeriodMs: 90_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
+      logLevel: "info",
+      shutdownTimeoutMs: 25_000,
     });
   });
 
@@ -100,6 +110,43 @@ describe("serve configuration", () => {
     }
   });
 
+  test("log level, shutdown timeout and TLS files", () => {
+    expect(resolveServe(["--log-level", "debug", "--shutdown-timeout", "2.5"])).toMatchObject({ logLevel: "debug", shutdownTimeoutMs: 2500 });
+    expect(resolveServe([], { STATEGIT_LOG_LEVEL: "error", STATEGIT_SHUTDOWN_TIMEOUT: "0" })).toMatchObject({ logLevel: "error", shutdownTimeoutMs: 0 });
+    expect(usageError(() => resolveServe(["--log-level", "verbose"]))).toContain("--log-level");
+    for (const bad of ["-1", "soon", "1e3", ""]) expect(usageError(() => resolveServe(["--shutdown-timeout", bad]))).toContain("--shutdown-timeout");
+
+    const dir = tempDir("stategit-config-");
+    try {
+      const cert = join(dir.path, "cert.pem");
+      const key = join(dir.path, "key.pem");
+      writeFileSync(cert, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+      writeFileSync(key, "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+      expect(resolveServe(["--tls-cert", cert, "--tls-key", key]).tls).toEqual({ certFile: cert, keyFile: key });
+      expect(resolveServe([]).tls).toBeUndefined();
+      expect(usageError(() => resolveServe(["--tls-cert", cert]))).toContain("--tls-cert and --tls-key go together");
+      expect(usageError(() => resolveServe(["--tls-cert", join(dir.path, "missing.pem"), "--tls-key", key]))).toContain("ENOENT");
+      expect(usageError(() => resolveServe(["--tls-cert", key, "--tls-key", cert]))).toBe(
+        `--tls-cert: ${key} holds no PEM certificate; --tls-key: ${cert} holds no PEM private key`,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test("every problem of a configuration is reported at start, one line each, with exit status 2", async () => {
+    let err = "";
+    const io = { env: { STATEGIT_LOG_LEVEL: "loud" }, out: () => {}, err: (text: string) => void (err += text) };
+    const status = await runCli(["serve", "--listen", "nowhere", "--max-objects", "0", "--storage", "s3://x", "--tls-key", "k.pem"], io);
+    expect(status).toBe(2);
+    const lines = err.trimEnd().split("\n");
+    expect(lines).toHaveLength(5);
+    for (const [line, reason] of lines.map((line, i) => [line, ["listen", "storage URL", "--max-objects", "--log-level", "--tls-cert and --tls-key"][i]])) {
+      expect(line).toStartWith("stategit: serve: ");
+      expect(line).toContain(reason);
+    }
+  });
+
   test("listen addresses", () => {
     expect(parseListen("localhost:0")).toEqual({ hostname: "localhost", port: 0 });
     expect(parseListen("[::]:80")).toEqual({ hostname: "::", port: 80 });
@@ -110,6 +157,12 @@ describe("serve configuration", () => {
 });
 
 describe("command lines", () => {
+  test("--version prints the version and the commit (from the sources: dev)", async () => {
+    let out = "";
+    expect(await runCli(["--version"], { env: {}, out: (text) => void (out += text), err: () => {} })).toBe(0);
+    expect(out).toBe(`stategit ${packageJson.version} (commit dev)\n`);
+  });
+
   const command = (name: string): Command => COMMANDS.find((candidate) => candidate.name === name)!;
 
   test("arguments are counted and unknown flags refused", () => {

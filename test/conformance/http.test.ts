@@ -185,7 +185,7 @@ describe("operation", () => {
   test("--trust-org-header: X-Organization-Id stands for credentials, with a warning at start", async () => {
     const trusting = await StategitServer.start({ variant: "sources", flags: ["--trust-org-header"] });
     try {
-      expect(trusting.log()).toContain("warning");
+      expect(trusting.log()).toMatch(/"level":"warn","msg":"--trust-org-header is on/);
       const seeded = await seedAgent({ git, server: trusting });
       const header = ["-c", `http.extraHeader=X-Organization-Id: ${trusting.org}`];
       const clone = git.dir("trusted");

@@ -3,6 +3,8 @@ import { gzipSync } from "node:zlib";
 import { UnknownCommitOutcomeError } from "../../src/db/manifests.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { GitRepositories } from "../../src/http/git-routes.ts";
+import { SILENT_LOGGER } from "../../src/http/logger.ts";
+import { Metrics } from "../../src/http/metrics.ts";
 import type { PushRequest } from "../../src/protocol/receive-pack.ts";
 import type { RepositorySnapshot } from "../../src/protocol/snapshot.ts";
 import { StorageError } from "../../src/storage/blob-store.ts";
@@ -33,7 +35,9 @@ function makeApp(options: { trustOrgHeader?: boolean; maxBodyBytes?: number; fai
     repositories,
     trustOrgHeader: options.trustOrgHeader ?? false,
     maxBodyBytes: options.maxBodyBytes ?? 1 << 20,
-    logError: () => undefined,
+    logger: SILENT_LOGGER,
+    metrics: new Metrics({ version: "test", commit: "test" }),
+    readinessChecks: [],
   });
   return { app, opened, pushes };
 }
