@@ -168,7 +168,7 @@ describe("the real git client against the app", () => {
     expect(samples.get('stategit_http_response_bytes_total{operation="upload-pack"}')).toBeGreaterThan(100);
     expect(samples.get("stategit_repository_cache_hits_total")).toBeGreaterThan(0);
     expect(samples.get("stategit_repository_cache_misses_total")).toBeGreaterThan(0);
-    expect(samples.get('stategit_storage_call_duration_seconds_count{operation="compareAndSwap"}')).toBe(1);
+    expect(samples.get('stategit_storage_call_duration_seconds_count{operation="createOnly"}')).toBe(2);
     expect(samples.get('stategit_http_requests_total{route="/v1/git/:agent/state.git/git-receive-pack",method="POST",status="200"}')).toBe(1);
   });
 
