@@ -4,6 +4,7 @@ import { commitTree } from "../blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { TransactionWork } from "../repo/repository.ts";
 import { toDate, type SqlClient } from "./adapter.ts";
+import { manifestFromJson } from "./manifests.ts";
 
 /** A row of the SQL mirror: one memory file of `main`'s tip, with the commit it was read from. */
 export interface MirroredFile extends MemoryFile {
@@ -16,6 +17,13 @@ export interface MirroredFile extends MemoryFile {
 export interface MirrorUpdate {
   upserts: readonly MemoryFile[];
   deletes: readonly string[];
+}
+
+/** The mirror of a repository's default branch, with the manifest it was written with. */
+export interface MirroredTip {
+  generation: number;
+  commit?: Oid;
+  files: MirroredFile[];
 }
 
 export interface SearchHit {
@@ -149,6 +157,26 @@ export class MemoryMirror {
       [org, repo],
     );
     return rows.map(fromColumns);
+  }
+
+  /**
+   * Every mirrored file of `repo` with the manifest they belong to, read in one statement so that
+   * both are of the same commit: `commit` is the default branch's tip (undefined when unborn),
+   * `generation` the manifest's (0 for a never-written repository).
+   */
+  async tip(org: string, repo: string): Promise<MirroredTip> {
+    const rows = await this.db.query<Partial<FileColumns> & { manifest_generation: number | string; head: string; refs: string }>(
+      `SELECT m.generation AS manifest_generation, m.head, m.refs, f.path, f.label, f.kind, f.value, f.name, f.description, f.read_only,
+         f.value_limit, f.blob, f.commit_id, f.generation, f.updated_at
+       FROM manifests m LEFT JOIN memory_files f ON f.org = m.org AND f.repo = m.repo
+       WHERE m.org = $1 AND m.repo = $2 ORDER BY f.path`,
+      [org, repo],
+    );
+    if (rows.length === 0) return { generation: 0, files: [] };
+    const { manifest_generation, head, refs } = rows[0];
+    const manifest = manifestFromJson(Number(manifest_generation), head, JSON.parse(refs), []);
+    const files = rows.filter((row) => row.path != null).map((row) => fromColumns(row as FileColumns));
+    return { generation: manifest.generation, commit: manifest.refs.get(manifest.head), files };
   }
 
   /** Memory files of the organisation that contain every word of `text`, best first, with a highlighted snippet. */

@@ -1,14 +1,18 @@
 import { Hono } from "hono";
-import { authenticate, type Authenticator } from "./auth.ts";
+import { apiRoutes } from "./api-routes.ts";
+import { authenticate, jsonChallenge, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { GIT_BASES, mountGitRoutes, type GitRepositories } from "./git-routes.ts";
+import type { MemoryApi } from "./memory-api.ts";
 
 export interface AppOptions {
   accounts: Authenticator;
   repositories: GitRepositories;
   trustOrgHeader: boolean;
   maxBodyBytes: number;
+  /** The JSON API of blocks, files, history and search; absent, only git is served. */
+  memoryApi?: MemoryApi;
   /** Where unexpected errors are reported (defaults to stderr). */
   logError?: (message: string) => void;
 }
@@ -27,5 +31,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.get("/healthz", (c) => c.text("ok\n"));
   for (const base of GIT_BASES) app.use(`${base}/:agent/state.git/*`, authenticate(options));
   mountGitRoutes(app, options);
+  if (options.memoryApi) {
+    for (const path of ["/v1/agents/*", "/v1/search"]) app.use(path, authenticate(options, jsonChallenge));
+    app.route("/v1", apiRoutes(options.memoryApi, logError));
+  }
   return app;
 }

@@ -7,6 +7,7 @@ import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION, Repositories } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
 import { createApp } from "./app.ts";
+import { MemoryApi } from "./memory-api.ts";
 
 export interface ServeLimits extends PackLimits {
   maxBodyBytes: number;
@@ -44,9 +45,10 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const db = await openDatabase(config.databaseUrl);
   const accounts = new Accounts(db);
   const store = openStore(config.storageUrl);
+  const mirror = new MemoryMirror(db);
   const repositories = new Repositories(store, new ManifestStore(db), {
     cacheBytes: config.cacheBytes,
-    inTransaction: mirrorInTransaction(new MemoryMirror(db), config.memory.blockLayout),
+    inTransaction: mirrorInTransaction(mirror, config.memory.blockLayout),
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
     // The agent registry (`stategit agent list`) learns of an agent with its first committed write.
     onCommit: async ({ org, agent }) => {
@@ -58,6 +60,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
+    memoryApi: new MemoryApi({ repositories, mirror, memory: config.memory }),
     repositories: {
       snapshot: (org, agent) => repositories.snapshot(org, agent),
       push: (org, agent, request, { admin }) =>

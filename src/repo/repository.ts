@@ -189,6 +189,8 @@ export class Repositories {
   /** Least recently used first (Map insertion order). */
   private readonly cached = new Map<string, CachedRepository>();
   private readonly compacting = new Map<string, Promise<void>>();
+  /** The last planned write queued per repository (see oneWriteAtATime). */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: BlobStore,
@@ -252,12 +254,33 @@ export class Repositories {
    * new snapshot. Each update must already be valid for the snapshot it was planned on.
    */
   async write<T>(org: string, agent: string, plan: (snapshot: Snapshot) => Promise<WritePlan<T>>): Promise<WriteResult<T>> {
-    const outcome = await this.transact(org, agent, async (snapshot) => {
-      const { updates, objects, result } = await plan(snapshot);
-      const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
-      return { change: { updates, addPack }, result };
-    });
+    const outcome = await this.oneWriteAtATime(repositoryKeys(org, agent).id, () =>
+      this.transact(org, agent, async (snapshot) => {
+        const { updates, objects, result } = await plan(snapshot);
+        const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
+        return { change: { updates, addPack }, result };
+      }),
+    );
     return { result: outcome.result, committed: outcome.committed, messages: outcome.messages };
+  }
+
+  /**
+   * Runs the planned writes of one repository one after another in this process: concurrent API
+   * writes would otherwise mostly lose their races to each other and run out of attempts. Only
+   * pushes and other instances still race them, which the write loop absorbs.
+   */
+  private oneWriteAtATime<R>(id: string, run: () => Promise<R>): Promise<R> {
+    const previous = this.writing.get(id) ?? Promise.resolve();
+    const mine = previous.then(run, run);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(id, settled);
+    settled.then(() => {
+      if (this.writing.get(id) === settled) this.writing.delete(id);
+    });
+    return mine;
   }
 
   /**
