@@ -1,6 +1,7 @@
 import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
 import { checkName } from "../names.ts";
 import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
+import type { BlockLayout } from "../blocks/layout.ts";
 import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import type { ServeConfig } from "../http/server.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
@@ -34,6 +35,14 @@ export const GRACE_PERIOD_OPTION: OptionSpec = {
   description: "how long compaction keeps pack files no manifest names and unreachable objects (e.g. 90m, 1h, 7d); database backups younger than this restore consistently",
 };
 
+export const BLOCK_LAYOUT_OPTION: OptionSpec = {
+  name: "block-layout",
+  env: "STATEGIT_BLOCK_LAYOUT",
+  value: "letta|seed",
+  default: "letta",
+  description: "memory layout: Letta's memfs v1/v2 (chosen per repository), or seed's blocks/NAME.md",
+};
+
 /** `--org ORG --agent ID`: the repositories a maintenance command works on (all when omitted). */
 export const SELECTION_OPTIONS: readonly OptionSpec[] = [
   { name: "org", value: "ORG", description: "only this organisation's repositories" },
@@ -57,7 +66,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     description: "memory for loaded repositories (their packs, indexes and object caches); the least recently used are evicted",
   },
   GRACE_PERIOD_OPTION,
-  { name: "block-layout", env: "STATEGIT_BLOCK_LAYOUT", value: "letta|seed", default: "letta", description: "memory layout: Letta's memfs v1/v2 (chosen per repository), or seed's blocks/NAME.md" },
+  BLOCK_LAYOUT_OPTION,
   {
     name: "block-policy",
     env: "STATEGIT_BLOCK_POLICY",
@@ -135,10 +144,14 @@ function oneOf<T extends string>(name: string, allowed: readonly T[], options: O
   return value as T;
 }
 
+export function blockLayout(options: Options): BlockLayout {
+  return oneOf("block-layout", ["letta", "seed"], options);
+}
+
 export function memoryRulesConfig(options: Options): MemoryRulesConfig {
   const budget = options.optionalString("system-token-budget");
   return {
-    blockLayout: oneOf("block-layout", ["letta", "seed"], options),
+    blockLayout: blockLayout(options),
     blockPolicy: oneOf("block-policy", ["strict", "warn", "off"], options),
     ...(budget !== undefined && { systemTokenBudget: positiveInteger("system-token-budget", budget) }),
   };

@@ -26,6 +26,19 @@ export interface MirroredTip {
   files: MirroredFile[];
 }
 
+/** What a rebuild of one repository's rows changed, by path. */
+export interface MirrorRepair {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+const MEMORY_FILE_FIELDS = ["label", "kind", "value", "name", "description", "readOnly", "limit", "blob"] as const;
+
+function sameFile(row: MemoryFile, file: MemoryFile): boolean {
+  return MEMORY_FILE_FIELDS.every((field) => row[field] === file[field]);
+}
+
 export interface SearchHit {
   repo: string;
   path: string;
@@ -147,6 +160,28 @@ export class MemoryMirror {
   async replace(tx: SqlClient, org: string, repo: string, files: readonly MemoryFile[], commit: Oid | undefined, generation: number): Promise<void> {
     await tx.execute("DELETE FROM memory_files WHERE org = $1 AND repo = $2", [org, repo]);
     if (commit !== undefined) await this.apply(tx, org, repo, { upserts: files, deletes: [] }, commit, generation);
+  }
+
+  /**
+   * Makes the rows of `repo` equal `files`, the memory files of main's tip `commit` at manifest
+   * `generation` (a rebuild after an import, a layout change or damage): only the rows that differ
+   * are written, with that commit. Run it in a transaction that holds the manifest row.
+   */
+  async reconcile(tx: SqlClient, org: string, repo: string, files: readonly MemoryFile[], commit: Oid | undefined, generation: number): Promise<MirrorRepair> {
+    const rows = new Map((await this.files(org, repo, tx)).map((row) => [row.path, row]));
+    const repair: MirrorRepair = { added: [], changed: [], removed: [] };
+    const upserts: MemoryFile[] = [];
+    for (const file of files) {
+      const row = rows.get(file.path);
+      rows.delete(file.path);
+      if (row && sameFile(row, file)) continue;
+      (row ? repair.changed : repair.added).push(file.path);
+      upserts.push(file);
+    }
+    repair.removed.push(...rows.keys());
+    // Without a commit there are no files, so nothing is written with the zero id.
+    if (upserts.length > 0 || repair.removed.length > 0) await this.apply(tx, org, repo, { upserts, deletes: repair.removed }, commit ?? ZERO_OID, generation);
+    return repair;
   }
 
   /** Every mirrored file of `repo`, by path. */
