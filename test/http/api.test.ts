@@ -117,6 +117,14 @@ for (const kind of DATABASE_KINDS) {
       await expectMirrorMatchesTip(api, "a");
     });
 
+    test("--block-policy warn: the write is applied and its problems come back as warnings", async () => {
+      const api = apiFixture(await database.open(), { blockPolicy: "warn" });
+      const put = await api.json("PUT", "/v1/agents/a/blocks/scratch", { body: { value: "x" } });
+      expect(put.status).toBe(200);
+      expect(put.body.warnings).toEqual([expect.objectContaining({ path: "system/scratch.md", code: expect.stringContaining("frontmatter") })]);
+      expect((await api.json("GET", "/v1/agents/a/blocks/scratch")).body).toMatchObject({ value: "x", description: null });
+    });
+
     test("v2: blocks are LABEL.md with a name; a nested label needs its directory's index", async () => {
       const api = apiFixture(await database.open());
       await seeded(api, "a", { "MEMORY.md": "# Memory\n", "human.md": "---\nname: Human\ndescription: the user\n---\nAda\n" });
