@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Workdir } from "../repo/support.ts";
 import { databasePerTest, DATABASE_KINDS } from "../db/databases.ts";
@@ -8,9 +10,13 @@ const workdirs: Workdir[] = [];
 afterAll(() => workdirs.forEach((work) => work.cleanup()));
 
 /** Pushes one commit of `files` to a fresh agent, as a git client would. */
-async function seeded(api: ApiFixture, agent: string, files: Record<string, string>): Promise<string> {
+async function seeded(api: ApiFixture, agent: string, files: Record<string, string>, symlinks: Record<string, string> = {}): Promise<string> {
   const work = new Workdir();
   workdirs.push(work);
+  for (const [path, target] of Object.entries(symlinks)) {
+    mkdirSync(dirname(join(work.path, path)), { recursive: true });
+    symlinkSync(target, join(work.path, path));
+  }
   const commit = work.commit(files);
   await api.push(agent, work, commit);
   return commit;
@@ -158,7 +164,7 @@ for (const kind of DATABASE_KINDS) {
 
     test("errors are JSON with stable codes: 400, 401, 404, 409, 413", async () => {
       const api = apiFixture(await database.open());
-      await seeded(api, "a", { "system/tools": "a file where a directory would go\n" });
+      await seeded(api, "a", { "system/tools": "a file where a directory would go\n" }, { "system/link.md": "tools" });
       const cases: [string, string, { body?: unknown; headers?: Record<string, string>; key?: string }, number, string][] = [
         ["PUT", "/v1/agents/a/blocks/a//b", { body: human }, 400, "label.invalid"],
         ["PUT", "/v1/agents/a/blocks/human", { body: "{not json" }, 400, "body.invalid"],
@@ -178,6 +184,8 @@ for (const kind of DATABASE_KINDS) {
         ["GET", "/v1/agents/a/history?limit=0", {}, 400, "query.invalid"],
         ["GET", "/v1/search", {}, 400, "query.invalid"],
         ["PUT", "/v1/agents/a/blocks/tools/x", { body: human }, 409, "tree.path-conflict"],
+        ["PUT", "/v1/agents/a/blocks/link", { body: human }, 409, "block.conflict"],
+        ["DELETE", "/v1/agents/a/blocks/link", {}, 409, "block.conflict"],
         ["GET", "/v1/agents/a/blocks", { key: "wrong" }, 401, "auth.required"],
       ];
       for (const [method, path, options, status, code] of cases) {
