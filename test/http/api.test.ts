@@ -210,7 +210,7 @@ for (const kind of DATABASE_KINDS) {
       const history = await api.json("GET", "/v1/agents/a/history?path=system/human.md");
       expect(history.body.commits.map((commit: { id: string }) => commit.id)).toEqual([third, first]);
       expect((await api.json("GET", "/v1/agents/a/history?limit=2")).body.commits).toHaveLength(2);
-      expect((await api.json("GET", "/v1/agents/a/history?path=nothing.md")).body.commits).toEqual([]);
+      for (const path of ["nothing.md", "system//human.md", "/system"]) expect((await api.json("GET", `/v1/agents/a/history?path=${path}`)).body.commits).toEqual([]);
     });
 
     test("search: ranked files of the key's organisation, with highlights, filtered by agent", async () => {

@@ -37,16 +37,12 @@ function readTree(reader: ObjectReader, oid: Oid): TreeEntry[] {
   return parseTree(object.data);
 }
 
-function segmentsOf(path: string): string[] {
-  const segments = path.split("/");
-  if (segments.some((segment) => segment.length === 0)) throw new TreePathConflictError(path, `invalid path ${JSON.stringify(path)}`);
-  return segments;
-}
-
-/** The entry at `path` ("a/b.md") under `root`, tree or not; undefined when there is none. */
+/** The entry at `path` ("a/b.md") under `root`, tree or not; undefined when there is none (or the path is malformed). */
 export function entryAtPath(reader: ObjectReader, root: Oid | undefined, path: string): TreeEntry | undefined {
+  const segments = path.split("/");
+  if (segments.includes("")) return undefined;
   let entry: TreeEntry | undefined = root === undefined ? undefined : { mode: FileMode.Tree, name: new Uint8Array(0), oid: root };
-  for (const segment of segmentsOf(path)) {
+  for (const segment of segments) {
     if (!entry || !isTreeMode(entry.mode)) return undefined;
     entry = readTree(reader, entry.oid).find((candidate) => treeEntryName(candidate) === segment);
   }
@@ -84,7 +80,9 @@ export function editTreePath(reader: ObjectReader, codec: Codec, root: Oid | und
     objects.push({ type: "tree", data });
     return hashObject(codec, "tree", data);
   };
-  const tree = edit(root, segmentsOf(path), "") as Oid;
+  const segments = path.split("/");
+  if (segments.includes("")) throw new TreePathConflictError(path, `invalid path ${JSON.stringify(path)}`);
+  const tree = edit(root, segments, "") as Oid;
   return { tree, objects };
 }
 
