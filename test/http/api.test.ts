@@ -228,10 +228,22 @@ for (const kind of DATABASE_KINDS) {
     test("100 concurrent PUTs to different blocks of one agent are all applied", async () => {
       const api = apiFixture(await database.open());
       const started = performance.now();
-      const answers = await Promise.all(
+      let writing = true;
+      const puts = Promise.all(
         Array.from({ length: 100 }, (_, i) => api.request("PUT", `/v1/agents/a/blocks/block-${i}`, { body: { value: `value ${i}`, description: `block ${i}` } })),
-      );
+      ).finally(() => (writing = false));
+      // Every write adds one block: a list read meanwhile has as many blocks as its generation.
+      const lists: [number, number][] = [];
+      while (writing) {
+        const { body } = await api.json("GET", "/v1/agents/a/blocks");
+        lists.push([body.generation, body.blocks.length]);
+        // A read may complete in microtasks alone: let the writers' I/O run.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const answers = await puts;
       const elapsed = performance.now() - started;
+      expect(lists.length).toBeGreaterThan(1);
+      expect(lists.every(([generation, blocks]) => generation === blocks)).toBe(true);
       console.log(`100 concurrent PUTs on ${kind.name}: ${elapsed.toFixed(0)} ms`);
       expect(answers.map((answer) => answer.status)).toEqual(Array(100).fill(200));
       const list = await api.json("GET", "/v1/agents/a/blocks");
