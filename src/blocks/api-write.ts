@@ -15,6 +15,7 @@ import {
   withObjects,
   type GitObject,
   type Identity,
+  type PathEntry,
   type TreeEntry,
 } from "../git/object/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
@@ -49,9 +50,9 @@ export interface BlockWrite {
 
 export type BlockWriteResult =
   /** The commit made; `block` is the written file (undefined after a delete). */
-  | { kind: "written"; commit: Oid; path: string; block?: MemoryFile; warnings: Problem[] }
-  /** The file already holds exactly this: no commit. */
-  | { kind: "unchanged"; commit: Oid; path: string; block: MemoryFile };
+  | { kind: "written"; commit: Oid; block?: MemoryFile; warnings: Problem[] }
+  /** The file at the tip `commit` already holds exactly this: no commit. */
+  | { kind: "unchanged"; commit: Oid };
 
 /** The block's label names nothing at the tip (a DELETE, or an If-Match of a missing block). */
 export class BlockNotFoundError extends BlockInputError {
@@ -127,7 +128,6 @@ export function planBlockWrite(snapshot: Snapshot, config: MemoryRulesConfig, co
   const tipTree = tip === undefined ? undefined : commitTree(objects, tip);
   const layout = treeLayout(objects, tipTree, config.blockLayout);
   const path = blockPath(layout, write.label);
-  const tipFiles = new TreeFiles(objects, tipTree);
   const current = entryAtPath(objects, tipTree, path);
   if (current && !isRegular(current)) throw new BlockPathConflictError(path, isTreeMode(current.mode) ? "a directory" : "a symbolic link or submodule");
   if (write.unchangedSince !== undefined) checkUnchangedSince(snapshot, write.unchangedSince, path, current);
@@ -143,14 +143,11 @@ export function planBlockWrite(snapshot: Snapshot, config: MemoryRulesConfig, co
     return oid;
   };
 
-  let entry: { mode: number; oid: Oid } | undefined;
+  let entry: PathEntry | undefined;
   if (write.update) {
-    const bytes = writeBlockFile(layout, path, current && tipFiles.bytes(current), write.update);
+    const bytes = writeBlockFile(layout, path, current && new TreeFiles(objects, tipTree).bytes(current), write.update);
     entry = { mode: current?.mode ?? FileMode.Regular, oid: add("blob", bytes) };
-    if (tip !== undefined && current?.oid === entry.oid) {
-      const block = memoryFile(layout, path, bytes, entry.oid, (other) => tipFiles.has(other));
-      return { updates: [], result: { kind: "unchanged", commit: tip, path, block } };
-    }
+    if (tip !== undefined && current?.oid === entry.oid) return { updates: [], result: { kind: "unchanged", commit: tip } };
   }
   const edit = editTreePath(withObjects(objects, added), codec, tipTree, path, entry);
   for (const tree of edit.objects) add("tree", tree.data);
@@ -172,5 +169,5 @@ export function planBlockWrite(snapshot: Snapshot, config: MemoryRulesConfig, co
   if (refuses(config.blockPolicy, problems)) throw new MemoryRulesError(problems);
   const files = new TreeFiles(reader, edit.tree);
   const block = entry && memoryFile(treeLayout(reader, edit.tree, config.blockLayout), path, files.bytes(entry), entry.oid, (other) => files.has(other));
-  return { updates: [update], objects: [...added.values()], result: { kind: "written", commit, path, block, warnings: problems } };
+  return { updates: [update], objects: [...added.values()], result: { kind: "written", commit, block, warnings: problems } };
 }
