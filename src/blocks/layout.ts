@@ -97,6 +97,7 @@ export function checkLabel(layout: MemoryLayout, label: string): void {
   if (label.length === 0) refuse("it is empty");
   if (/[\u0000-\u001f\u007f\\]/.test(label)) refuse("it contains a control character or a backslash");
   if (layout === "seed" && label.includes("/")) refuse("seed labels cannot contain \"/\"");
+  if (layout === "v2" && label.startsWith("skills/")) refuse("files under skills/ are skills, not blocks");
   for (const segment of label.split("/")) {
     if (segment.length === 0) refuse("it has an empty path segment");
     if (segment === "." || segment === "..") refuse(`it has a "${segment}" segment`);

@@ -1,4 +1,5 @@
 import { ManifestStore } from "../db/manifests.ts";
+import { MemoryMirror } from "../db/mirror.ts";
 import { openDatabase } from "../db/open.ts";
 import { Repositories } from "../repo/repository.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
@@ -10,6 +11,7 @@ export interface RepositoryData {
   store: BlobStore;
   manifests: ManifestStore;
   repositories: Repositories;
+  mirror: MemoryMirror;
   /** The repositories `--org`/`--agent` select, sorted; every one with a manifest row when neither is given. */
   selected: { org: string; repo: string }[];
 }
@@ -23,7 +25,7 @@ export async function withRepositories<T>(options: Options, fn: (data: Repositor
     const store = openStore(storageUrl);
     const manifests = new ManifestStore(db);
     const repositories = new Repositories(store, manifests, { compaction: false });
-    return await fn({ store, manifests, repositories, selected: await manifests.list(filter) });
+    return await fn({ store, manifests, repositories, mirror: new MemoryMirror(db), selected: await manifests.list(filter) });
   } finally {
     await db.close();
   }

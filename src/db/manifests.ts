@@ -166,6 +166,25 @@ export class ManifestStore {
     }
   }
 
+  /**
+   * Runs `work` in one transaction if the repository's row is still at `generation` (0: no row),
+   * holding the row meanwhile (FOR UPDATE on PostgreSQL, SQLite's write lock) so that no commit
+   * slips in; undefined when the row moved.
+   */
+  async atGeneration<T>(org: string, repo: string, generation: number, work: (tx: SqlClient) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const lock = tx.dialect === "postgres" ? " FOR UPDATE" : "";
+        const rows = await tx.query<{ generation: number | string }>(`SELECT generation FROM manifests WHERE org = $1 AND repo = $2${lock}`, [org, repo]);
+        if ((rows.length === 0 ? 0 : Number(rows[0].generation)) !== generation) throw new LostRace();
+        return await work(tx);
+      });
+    } catch (error) {
+      if (error instanceof LostRace) return undefined;
+      throw error;
+    }
+  }
+
   /** The repositories with a row, of one organisation or all, optionally one repository; sorted. */
   async list(filter: { org?: string; repo?: string } = {}): Promise<RepositoryRow[]> {
     const rows = await this.db.query<{ org: string; repo: string; generation: number | string }>(

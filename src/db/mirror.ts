@@ -4,6 +4,7 @@ import { commitTree } from "../blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { TransactionWork } from "../repo/repository.ts";
 import { toDate, type SqlClient } from "./adapter.ts";
+import { manifestFromJson } from "./manifests.ts";
 
 /** A row of the SQL mirror: one memory file of `main`'s tip, with the commit it was read from. */
 export interface MirroredFile extends MemoryFile {
@@ -16,6 +17,26 @@ export interface MirroredFile extends MemoryFile {
 export interface MirrorUpdate {
   upserts: readonly MemoryFile[];
   deletes: readonly string[];
+}
+
+/** The mirror of a repository's default branch, with the manifest it was written with. */
+export interface MirroredTip {
+  generation: number;
+  commit?: Oid;
+  files: MirroredFile[];
+}
+
+/** What a rebuild of one repository's rows changed, by path. */
+export interface MirrorRepair {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+const MEMORY_FILE_FIELDS = ["label", "kind", "value", "name", "description", "readOnly", "limit", "blob"] as const;
+
+function sameFile(row: MemoryFile, file: MemoryFile): boolean {
+  return MEMORY_FILE_FIELDS.every((field) => row[field] === file[field]);
 }
 
 export interface SearchHit {
@@ -141,6 +162,28 @@ export class MemoryMirror {
     if (commit !== undefined) await this.apply(tx, org, repo, { upserts: files, deletes: [] }, commit, generation);
   }
 
+  /**
+   * Makes the rows of `repo` equal `files`, the memory files of main's tip `commit` at manifest
+   * `generation` (a rebuild after an import, a layout change or damage): only the rows that differ
+   * are written, with that commit. Run it in a transaction that holds the manifest row.
+   */
+  async reconcile(tx: SqlClient, org: string, repo: string, files: readonly MemoryFile[], commit: Oid | undefined, generation: number): Promise<MirrorRepair> {
+    const rows = new Map((await this.files(org, repo, tx)).map((row) => [row.path, row]));
+    const repair: MirrorRepair = { added: [], changed: [], removed: [] };
+    const upserts: MemoryFile[] = [];
+    for (const file of files) {
+      const row = rows.get(file.path);
+      rows.delete(file.path);
+      if (row && sameFile(row, file)) continue;
+      (row ? repair.changed : repair.added).push(file.path);
+      upserts.push(file);
+    }
+    repair.removed.push(...rows.keys());
+    // Without a commit there are no files, so nothing is written with the zero id.
+    if (upserts.length > 0 || repair.removed.length > 0) await this.apply(tx, org, repo, { upserts, deletes: repair.removed }, commit ?? ZERO_OID, generation);
+    return repair;
+  }
+
   /** Every mirrored file of `repo`, by path. */
   async files(org: string, repo: string, client: SqlClient = this.db): Promise<MirroredFile[]> {
     const rows = await client.query<FileColumns>(
@@ -149,6 +192,26 @@ export class MemoryMirror {
       [org, repo],
     );
     return rows.map(fromColumns);
+  }
+
+  /**
+   * Every mirrored file of `repo` with the manifest they belong to, read in one statement so that
+   * both are of the same commit: `commit` is the default branch's tip (undefined when unborn),
+   * `generation` the manifest's (0 for a never-written repository).
+   */
+  async tip(org: string, repo: string): Promise<MirroredTip> {
+    const rows = await this.db.query<Partial<FileColumns> & { manifest_generation: number | string; head: string; refs: string }>(
+      `SELECT m.generation AS manifest_generation, m.head, m.refs, f.path, f.label, f.kind, f.value, f.name, f.description, f.read_only,
+         f.value_limit, f.blob, f.commit_id, f.generation, f.updated_at
+       FROM manifests m LEFT JOIN memory_files f ON f.org = m.org AND f.repo = m.repo
+       WHERE m.org = $1 AND m.repo = $2 ORDER BY f.path`,
+      [org, repo],
+    );
+    if (rows.length === 0) return { generation: 0, files: [] };
+    const { manifest_generation, head, refs } = rows[0];
+    const manifest = manifestFromJson(Number(manifest_generation), head, JSON.parse(refs), []);
+    const files = rows.filter((row) => row.path != null).map((row) => fromColumns(row as FileColumns));
+    return { generation: manifest.generation, commit: manifest.refs.get(manifest.head), files };
   }
 
   /** Memory files of the organisation that contain every word of `text`, best first, with a highlighted snippet. */

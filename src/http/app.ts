@@ -1,10 +1,12 @@
 import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
-import { authenticate, type Authenticator } from "./auth.ts";
+import { apiRoutes } from "./api-routes.ts";
+import { authenticate, jsonChallenge, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { GIT_BASES, mountGitRoutes, routingPath, type GitRepositories } from "./git-routes.ts";
 import type { Logger } from "./logger.ts";
+import type { MemoryApi } from "./memory-api.ts";
 import type { Metrics } from "./metrics.ts";
 import { mountOperationsRoutes } from "./operations-routes.ts";
 import type { ReadinessCheck } from "./readiness.ts";
@@ -20,6 +22,8 @@ export interface AppOptions {
   metrics: Metrics;
   /** What GET /readyz checks (the database, storage). */
   readinessChecks: readonly ReadinessCheck[];
+  /** The JSON API of blocks, files, history and search; absent, only git is served. */
+  memoryApi?: MemoryApi;
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
@@ -38,5 +42,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   mountOperationsRoutes(app, options);
   for (const base of GIT_BASES) app.use(`${base}/:agent/state.git/*`, authenticate(options));
   mountGitRoutes(app, options);
+  if (options.memoryApi) {
+    for (const path of ["/v1/agents/*", "/v1/search"]) app.use(path, authenticate(options, jsonChallenge));
+    app.route("/v1", apiRoutes(options.memoryApi, logger));
+  }
   return app;
 }

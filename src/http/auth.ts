@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { KeyIdentity } from "../db/accounts.ts";
 import { isValidName } from "../names.ts";
 import { apiKeyFromAuthorization } from "./credentials.ts";
@@ -20,7 +20,7 @@ export interface AuthOptions {
  * when trusted, from the proxy's X-Organization-Id. Anything else is 401 with a Basic
  * challenge, which is what makes git ask its credential helper.
  */
-export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
+export function authenticate(options: AuthOptions, unauthenticated: (c: Context<AppEnv>) => Response = textChallenge): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const authorization = c.req.header("authorization");
     let identity: KeyIdentity | undefined;
@@ -33,10 +33,21 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     }
     if (identity === undefined) {
       c.get("record").refusal = "authentication required";
-      return c.text("authentication required\n", 401, { "WWW-Authenticate": 'Basic realm="stategit"' });
+      return unauthenticated(c);
     }
     c.set("org", identity.org);
     c.set("admin", identity.admin);
     await next();
   };
+}
+
+const CHALLENGE = { "WWW-Authenticate": 'Basic realm="stategit"' };
+
+function textChallenge(c: Context<AppEnv>): Response {
+  return c.text("authentication required\n", 401, CHALLENGE);
+}
+
+/** The JSON API's 401: the same challenge, with an error body. */
+export function jsonChallenge(c: Context<AppEnv>): Response {
+  return c.json({ error: { code: "auth.required", message: "authentication required: an API key as Basic or Bearer credentials" } }, 401, CHALLENGE);
 }

@@ -1,6 +1,7 @@
 import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
+import { MemoryMirror } from "../db/mirror.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION } from "../repo/repository.ts";
@@ -10,6 +11,7 @@ import { createApp } from "./app.ts";
 import { timeCalls } from "./call-timing.ts";
 import { listen, type TlsFiles } from "./listener.ts";
 import { createLogger, type LogLevel } from "./logger.ts";
+import { MemoryApi } from "./memory-api.ts";
 import { Metrics } from "./metrics.ts";
 import { shutDown } from "./shutdown.ts";
 import { WriteGate } from "./write-gate.ts";
@@ -69,6 +71,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
+    memoryApi: new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: config.memory }),
     repositories: {
       snapshot: (org, agent) => repositories.snapshot(org, agent),
       push: (org, agent, request, { admin }) =>

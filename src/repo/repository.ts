@@ -191,6 +191,8 @@ export class Repositories {
   /** Least recently used first (Map insertion order). */
   private readonly cached = new Map<string, CachedRepository>();
   private readonly compacting = new Map<string, Promise<void>>();
+  /** The last commit queued per repository (see oneWriteAtATime). */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: BlobStore,
@@ -238,16 +240,17 @@ export class Repositories {
       const statuses = request.updates.map(({ ref }): RefUpdateStatus => ({ ref, ok: false, reason: Reason.unpackerError }));
       return { unpackError: error.message, statuses, messages: [] };
     }
-    const outcome = await this.transact(
-      org,
-      agent,
-      async (snapshot) => {
-        const judgement = await judgeUpdates(snapshot, incoming, request, this.codec);
-        const needsPack = incoming.dangling === undefined && judgement.accepted.some(({ newOid }) => newOid !== ZERO_OID);
-        return { change: { updates: judgement.accepted, addPack: needsPack ? incoming.pack : undefined }, result: judgement };
-      },
-      request.pushOptions ?? [],
-      first,
+    const outcome = await this.oneWriteAtATime(repositoryKeys(org, agent).id, () =>
+      this.transact(
+        org,
+        agent,
+        async (snapshot) => {
+          const judgement = await judgeUpdates(snapshot, incoming, request, this.codec);
+          const needsPack = incoming.dangling === undefined && judgement.accepted.some(({ newOid }) => newOid !== ZERO_OID);
+          return { change: { updates: judgement.accepted, addPack: needsPack ? incoming.pack : undefined }, result: judgement };
+        },
+        request.pushOptions ?? [],
+      ),
     );
     return { statuses: finalStatuses(outcome), messages: [...outcome.result.messages, ...outcome.messages], committed: outcome.committed };
   }
@@ -258,12 +261,34 @@ export class Repositories {
    * new snapshot. Each update must already be valid for the snapshot it was planned on.
    */
   async write<T>(org: string, agent: string, plan: (snapshot: Snapshot) => Promise<WritePlan<T>>): Promise<WriteResult<T>> {
-    const outcome = await this.transact(org, agent, async (snapshot) => {
-      const { updates, objects, result } = await plan(snapshot);
-      const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
-      return { change: { updates, addPack }, result };
-    });
+    const outcome = await this.oneWriteAtATime(repositoryKeys(org, agent).id, () =>
+      this.transact(org, agent, async (snapshot) => {
+        const { updates, objects, result } = await plan(snapshot);
+        const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
+        return { change: { updates, addPack }, result };
+      }),
+    );
     return { result: outcome.result, committed: outcome.committed, messages: outcome.messages };
+  }
+
+  /**
+   * Runs the commits of one repository (pushes and planned writes) one after another in this
+   * process: concurrent API writes would otherwise mostly lose their races to each other and run
+   * out of attempts, and starve pushes. Only other instances still race them, which the write
+   * loop absorbs. A push's pack is read and indexed before it queues.
+   */
+  private oneWriteAtATime<R>(id: string, run: () => Promise<R>): Promise<R> {
+    const previous = this.writing.get(id) ?? Promise.resolve();
+    const mine = previous.then(run);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(id, settled);
+    settled.then(() => {
+      if (this.writing.get(id) === settled) this.writing.delete(id);
+    });
+    return mine;
   }
 
   /**
@@ -378,18 +403,16 @@ export class Repositories {
   /**
    * The write loop: plan against a snapshot, store the plan's pack (create-only), commit the
    * manifest row; on a lost race, plan again on the new snapshot, up to MAX_WRITE_ATTEMPTS times.
-   * `initial` saves a freshness check when the caller has just taken a snapshot.
    */
   private async transact<T>(
     org: string,
     agent: string,
     planner: Planner<T>,
     pushOptions: readonly string[] = [],
-    initial?: Snapshot,
   ): Promise<TransactionOutcome<T>> {
     const keys = repositoryKeys(org, agent);
     const stored = new Set<string>();
-    let snapshot = initial ?? (await this.snapshot(org, agent));
+    let snapshot = await this.snapshot(org, agent);
     for (let attempt = 1; ; attempt++) {
       const { change, result } = await planner(snapshot);
       if (change.updates.length === 0 && !change.addPack && !change.removePacks) return { result, contended: false, messages: [] };

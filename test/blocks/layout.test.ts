@@ -57,6 +57,8 @@ test("labels that cannot name a file are refused with a typed error", () => {
     expect(() => checkLabel("v2", label)).toThrow(BlockInputError);
   }
   expect(() => blockPath("seed", "a/b")).toThrow(BlockInputError);
+  expect(() => blockPath("v2", "skills/git/SKILL")).toThrow(BlockInputError);
+  expect(blockPath("v1", "skills/git/SKILL")).toBe("system/skills/git/SKILL.md");
   for (const label of ["human", "project/tools", "é/ü", "a.b", ".hidden", "x".repeat(252)]) checkLabel("v2", label);
 });
 

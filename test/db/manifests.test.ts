@@ -69,6 +69,31 @@ for (const kind of DATABASE_KINDS) {
       expect(await first.generation("acme", "a")).toBe(2);
     });
 
+    test("atGeneration runs its work only at the generation given, and a commit waits for it", async () => {
+      const db = await open();
+      const rows = new ManifestStore(db);
+      const other = new ManifestStore(await open());
+      expect(await rows.atGeneration("acme", "a", 0, async () => "no row yet")).toBe("no row yet");
+      await rows.commit("acme", "a", manifest(1, A));
+      expect(await rows.atGeneration("acme", "a", 0, async () => "stale")).toBeUndefined();
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const events: string[] = [];
+      const holding = rows.atGeneration("acme", "a", 1, async () => {
+        events.push("work started");
+        await held;
+        events.push("work done");
+        return "done";
+      });
+      while (events.length === 0) await Bun.sleep(1);
+      const racing = other.commit("acme", "a", manifest(2, B)).then((won) => events.push(`commit ${won}`));
+      await Bun.sleep(50);
+      release();
+      expect(await holding).toBe("done");
+      await racing;
+      expect(events).toEqual(["work started", "work done", "commit true"]);
+    });
+
     test("work alongside the commit is in the same transaction: it rolls back with a lost race, and its failure undoes the commit", async () => {
       const db = await open();
       await db.execute("CREATE TABLE side (n INTEGER)");

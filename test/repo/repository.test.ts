@@ -329,4 +329,25 @@ describe("write", () => {
     expect(snapshot.refs.get(MAIN)).toBe(result.result);
     expect(snapshot.objects.readObject(result.result)?.type).toBe("commit");
   });
+
+  test("concurrent writes of one repository in one process run one after another: each is planned once, none is lost", async () => {
+    const repos = repositories();
+    let plans = 0;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        repos.write(ORG, "a", async (snapshot) => {
+          plans++;
+          const parent = snapshot.refs.get(MAIN);
+          const { objects, commit } = commitObjects(parent, `write ${i}`);
+          return { updates: [update(MAIN, parent ?? ZERO_OID, commit)], objects, result: commit };
+        }),
+      ),
+    );
+    expect(plans).toBe(20);
+    expect(results.every(({ committed }) => committed !== undefined)).toBe(true);
+    expect((await manifests.read(ORG, "a"))?.generation).toBe(20);
+    const failing = await repos.write(ORG, "a", async () => Promise.reject(new Error("plan failed"))).catch((error: Error) => error.message);
+    expect(failing).toBe("plan failed");
+    expect((await repos.write(ORG, "a", async () => ({ updates: [], result: "after a failure" }))).result).toBe("after a failure");
+  });
 });

@@ -7,8 +7,9 @@ import { indexPackCommand } from "./index-pack.ts";
 import { keyCreate } from "./key-create.ts";
 import { keyRevoke } from "./key-revoke.ts";
 import { orgCreate } from "./org-create.ts";
+import { reindex } from "./reindex.ts";
 import { serve } from "./serve.ts";
 import { verifyPackCommand } from "./verify-pack.ts";
 
 /** Every command, in the order help lists them. A new command is one module here and one line below. */
-export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, importCommand, gc, fsck, indexPackCommand, verifyPackCommand];
+export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, importCommand, gc, fsck, reindex, indexPackCommand, verifyPackCommand];

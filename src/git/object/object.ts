@@ -36,3 +36,11 @@ export function parseObjectType(value: string): ObjectType {
   if (!isObjectType(value)) throw new CorruptDataError("object.type", `unknown object type "${value}"`);
   return value;
 }
+
+/** `base` and `extra` together: what a reader sees of objects a write is about to store. */
+export function withObjects(base: ObjectReader, extra: ReadonlyMap<Oid, GitObject>): ObjectReader {
+  return {
+    hasObject: (oid) => extra.has(oid) || base.hasObject(oid),
+    readObject: (oid) => extra.get(oid) ?? base.readObject(oid),
+  };
+}

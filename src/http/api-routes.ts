@@ -1,0 +1,167 @@
+/**
+ * The JSON API's routes (DESIGN.md, Contract, "Blocks"): each handler parses the request, calls
+ * one MemoryApi method and answers JSON; every error goes through apiErrorOf.
+ */
+import { Hono, type Context } from "hono";
+import type { BlockWrite, Person } from "../blocks/api-write.ts";
+import type { BlockUpdate } from "../blocks/memory-file.ts";
+import { isOid } from "../git/oid.ts";
+import { isValidName } from "../names.ts";
+import type { PathContent } from "../repo/browse.ts";
+import { readBody } from "./body.ts";
+import type { AppEnv } from "./env.ts";
+import type { Logger } from "./logger.ts";
+import { ApiError, apiErrorOf, RETRY_AFTER_SECONDS } from "./errors.ts";
+import type { MemoryApi } from "./memory-api.ts";
+
+/** A block's JSON body: its value is at most a few hundred kilobytes under any layout's limits. */
+export const MAX_BLOCK_BODY_BYTES = 1024 * 1024;
+const DEFAULT_HISTORY_LIMIT = 50;
+const MAX_HISTORY_LIMIT = 1000;
+const DEFAULT_SEARCH_LIMIT = 20;
+const MAX_SEARCH_LIMIT = 100;
+
+const invalid = (message: string) => new ApiError(400, "body.invalid", message);
+const badQuery = (message: string) => new ApiError(400, "query.invalid", message);
+
+function agentOf(c: Context<AppEnv>): string {
+  const agent = c.req.param("agent") ?? "";
+  if (!isValidName(agent)) throw new ApiError(404, "agent.unknown", `invalid agent id ${JSON.stringify(agent)}`);
+  return agent;
+}
+
+function limitOf(c: Context<AppEnv>, fallback: number, most: number): number {
+  const text = c.req.query("limit");
+  if (text === undefined) return fallback;
+  const limit = Number(text);
+  if (!/^\d+$/.test(text) || limit < 1 || limit > most) throw badQuery(`limit must be a whole number from 1 to ${most}`);
+  return limit;
+}
+
+type Fields = Record<string, unknown>;
+
+function optionalOf<T>(body: Fields, key: string, type: "string" | "boolean" | "number", check: (value: T) => boolean = () => true): T | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== type || !check(value as T)) throw invalid(`${key} must be ${type === "number" ? "a positive whole number" : `a ${type}`}`);
+  return value as T;
+}
+
+async function jsonBody(c: Context<AppEnv>, required: boolean): Promise<Fields> {
+  const bytes = await readBody(c.req.raw, MAX_BLOCK_BODY_BYTES);
+  if (bytes.length === 0 && !required) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw invalid("the body is not UTF-8 JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw invalid("the body must be a JSON object");
+  return body as Fields;
+}
+
+/** The commit's author from the body, or the organisation's API identity. */
+function authorOf(body: Fields, org: string): Person {
+  const author = body.author;
+  if (author === undefined || author === null) return { name: `${org} API`, email: `api@${org}.stategit` };
+  const { name, email } = (typeof author === "object" ? author : {}) as Fields;
+  if (typeof name !== "string" || typeof email !== "string") throw invalid("author must be {name, email}, both strings");
+  return { name, email };
+}
+
+function updateOf(body: Fields): BlockUpdate {
+  if (typeof body.value !== "string") throw invalid("value must be a string");
+  return {
+    value: body.value,
+    name: optionalOf<string>(body, "name", "string"),
+    description: optionalOf<string>(body, "description", "string"),
+    readOnly: optionalOf<boolean>(body, "read_only", "boolean"),
+    limit: optionalOf<number>(body, "limit", "number", (value) => Number.isSafeInteger(value) && value > 0),
+  };
+}
+
+/** `If-Match: "COMMIT"` (quotes optional). */
+function unchangedSinceOf(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("if-match");
+  if (header === undefined) return undefined;
+  const commit = header.trim().replace(/^"(.*)"$/, "$1");
+  if (!isOid(commit)) throw new ApiError(400, "precondition.invalid", 'If-Match must be "COMMIT", a full commit id');
+  return commit;
+}
+
+async function blockWrite(c: Context<AppEnv>, update: boolean): Promise<BlockWrite> {
+  const body = await jsonBody(c, update);
+  return {
+    label: c.req.param("label") ?? "",
+    update: update ? updateOf(body) : undefined,
+    author: authorOf(body, c.get("org")),
+    message: optionalOf<string>(body, "message", "string"),
+    unchangedSince: unchangedSinceOf(c),
+    isAdmin: c.get("admin"),
+  };
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const mode = (value: number) => value.toString(8);
+
+/** A file's content as text when it is UTF-8, else base64. */
+function contentJson(content: PathContent) {
+  if (content.kind === "directory") return { type: "directory", files: content.files.map(({ path, mode: value, oid }) => ({ path, mode: mode(value), blob: oid })) };
+  const { entry, data } = content;
+  let text: { encoding: "utf-8" | "base64"; content: string };
+  try {
+    text = { encoding: "utf-8", content: decoder.decode(data) };
+  } catch {
+    text = { encoding: "base64", content: Buffer.from(data).toString("base64") };
+  }
+  return { type: "file", mode: mode(entry.mode), blob: entry.oid, size: data.length, ...text };
+}
+
+/** The API under `/v1`, its own error handler answering JSON. */
+export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError((error, c) => {
+    const known = apiErrorOf(error);
+    if (!known) logger.log("error", "unexpected error", { request_id: c.get("record")?.id, method: c.req.method, path: c.req.path, error: error.stack ?? error.message });
+    const answer = known ?? new ApiError(500, "internal", "internal server error");
+    const headers: Record<string, string> = answer.status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {};
+    return c.json({ error: { code: answer.code, message: answer.message, ...answer.details } }, answer.status, headers);
+  });
+
+  app.get("/agents/:agent/blocks", async (c) => c.json(await api.blocks(c.get("org"), agentOf(c))));
+  app.get("/agents/:agent/blocks/:label{.+}", async (c) => {
+    const block = await api.block(c.get("org"), agentOf(c), c.req.param("label"));
+    return c.json(block, 200, { ETag: `"${block.commit}"` });
+  });
+  app.put("/agents/:agent/blocks/:label{.+}", async (c) => {
+    const answer = await api.writeBlock(c.get("org"), agentOf(c), await blockWrite(c, true));
+    return c.json(answer, 200, { ETag: `"${answer.commit}"` });
+  });
+  app.delete("/agents/:agent/blocks/:label{.+}", async (c) => {
+    const answer = await api.writeBlock(c.get("org"), agentOf(c), await blockWrite(c, false));
+    return c.json(answer, 200, { ETag: `"${answer.commit}"` });
+  });
+
+  const files = async (c: Context<AppEnv>, path: string) => {
+    const answer = await api.files(c.get("org"), agentOf(c), c.req.query("ref") ?? "HEAD", path);
+    return c.json({ ref: answer.ref, commit: answer.commit, path: answer.path, ...contentJson(answer.content) });
+  };
+  app.get("/agents/:agent/files", (c) => files(c, ""));
+  app.get("/agents/:agent/files/:path{.+}", (c) => files(c, c.req.param("path").replace(/\/+$/, "")));
+
+  app.get("/agents/:agent/history", async (c) => {
+    const path = c.req.query("path") || undefined;
+    const commits = await api.history(c.get("org"), agentOf(c), c.req.query("ref") ?? "HEAD", { path, limit: limitOf(c, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT) });
+    return c.json({ commits });
+  });
+
+  app.get("/search", async (c) => {
+    const text = c.req.query("q") ?? "";
+    if (text.trim() === "") throw badQuery("q must name the text to search for");
+    const agent = c.req.query("agent");
+    if (agent !== undefined && !isValidName(agent)) throw badQuery(`invalid agent id ${JSON.stringify(agent)}`);
+    const hits = await api.search(c.get("org"), text, { agent, limit: limitOf(c, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT) });
+    return c.json({ results: hits.map(({ repo, ...hit }) => ({ agent: repo, ...hit })) });
+  });
+  return app;
+}
