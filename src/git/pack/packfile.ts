@@ -81,6 +81,16 @@ export class PackFile {
     for (let position = 0; position < this.objectCount; position++) yield this.index.oidAt(position);
   }
 
+  /** Index positions in pack order (by offset): bases before their OFS deltas. Do not modify. */
+  positionsInPackOrder(): Uint32Array {
+    return this.reverseIndex().positions;
+  }
+
+  /** The entries' bytes between the header and the trailer: what a pack of the same objects may copy whole. */
+  get body(): Uint8Array {
+    return this.bytes.subarray(PACK_HEADER_BYTES, this.entriesEnd);
+  }
+
   read(oid: Oid): GitObject | undefined {
     const offset = this.offsetOf(oid);
     return offset === undefined ? undefined : this.readAt(offset);

@@ -3,7 +3,7 @@ import { CorruptDataError, LimitExceededError } from "../../errors.ts";
 import { objectHeader } from "../../object/object.ts";
 import { OID_BYTES, oidToHex, type Oid } from "../../oid.ts";
 import { kindToType, PackObjectKind, PACK_HEADER_BYTES, PACK_TRAILER_BYTES, readEntryHeader, readPackHeader } from "../format.ts";
-import type { PackLimits } from "../types.ts";
+import type { IndexedObjectVisitor, PackLimits } from "../types.ts";
 import { InflatedDeltaCache } from "./delta-cache.ts";
 
 /**
@@ -89,7 +89,13 @@ function inflateExactly(codec: Codec, input: Uint8Array, size: number, offset: n
  * and finally the trailing SHA-1 over everything before it. Truncation, trailing bytes, an
  * object count the entries disagree with and sizes beyond `limits` are all refused here.
  */
-export function bytesToEntries(pack: Uint8Array, codec: Codec, limits: PackLimits, deltaCacheBytes = DEFAULT_DELTA_CACHE_BYTES): ScannedPack {
+export function bytesToEntries(
+  pack: Uint8Array,
+  codec: Codec,
+  limits: PackLimits,
+  deltaCacheBytes = DEFAULT_DELTA_CACHE_BYTES,
+  onObject?: IndexedObjectVisitor,
+): ScannedPack {
   const { objectCount } = readPackHeader(pack);
   const trailerStart = pack.length - PACK_TRAILER_BYTES;
   if (objectCount > limits.maxObjectCount) {
@@ -142,6 +148,7 @@ export function bytesToEntries(pack: Uint8Array, codec: Codec, limits: PackLimit
       deltaCache.keep(index, data);
     } else {
       oids[index] = hashEntry(codec, header.kind, data, digests, index);
+      onObject?.(oids[index], kindToType(header.kind), data);
     }
     offset = end;
   }

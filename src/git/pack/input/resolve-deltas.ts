@@ -3,8 +3,8 @@ import { applyDelta, readDeltaHeader } from "../../delta/apply.ts";
 import { LimitExceededError, MissingObjectError } from "../../errors.ts";
 import type { GitObject, ObjectReader } from "../../object/object.ts";
 import type { Oid } from "../../oid.ts";
-import { PackObjectKind, typeToKind } from "../format.ts";
-import type { PackLimits } from "../types.ts";
+import { kindToType, PackObjectKind, typeToKind } from "../format.ts";
+import type { IndexedObjectVisitor, PackLimits } from "../types.ts";
 import { hashEntry, inflateEntry, type ScannedPack } from "./bytes-to-entries.ts";
 
 /**
@@ -62,8 +62,9 @@ export function resolveDeltas(
   limits: PackLimits,
   thinBases?: ObjectReader,
   baseCacheBytes = DEFAULT_BASE_CACHE_BYTES,
+  onObject?: IndexedObjectVisitor,
 ): ResolvedPack {
-  return new DeltaResolver(scanned, codec, limits, baseCacheBytes).run(thinBases);
+  return new DeltaResolver(scanned, codec, limits, baseCacheBytes, onObject).run(thinBases);
 }
 
 class DeltaResolver {
@@ -88,6 +89,7 @@ class DeltaResolver {
     private readonly codec: Codec,
     private readonly limits: PackLimits,
     private readonly baseCacheBytes: number,
+    private readonly onObject: IndexedObjectVisitor | undefined,
   ) {
     const count = scanned.objectCount;
     this.objectKinds = new Uint8Array(count);
@@ -183,6 +185,7 @@ class DeltaResolver {
     this.depths[child] = depth;
     this.resolvedBases[child] = parent.node;
     this.scanned.oids[child] = hashEntry(this.codec, parent.kind, data, this.scanned.digests, child);
+    this.onObject?.(this.scanned.oids[child], kindToType(parent.kind), data);
     if (this.hasChildren(child)) this.push(child, parent.kind, depth, data);
   }
 

@@ -1,0 +1,106 @@
+import { OID_BYTES, oidToHex, writeOid, type Oid } from "./oid.ts";
+
+/** Slots per key at most: lookups stay at one or two probes. */
+const LOAD_FACTOR = 0.5;
+const MIN_CAPACITY = 64;
+
+/**
+ * Object ids as raw 20-byte keys, numbered 0, 1, 2, … in insertion order: a hash table with
+ * open addressing whose lookups read an id where it lies (a tree entry, an index file) without
+ * building a hex string. Walks over many tree entries (a long history has millions) spend most
+ * of their time on such lookups; with hex strings each costs a string and its hash.
+ * Ids are SHA-1 outputs, so four of their bytes are already a good hash.
+ */
+export class OidTable {
+  private ids: Uint8Array;
+  /** Number + 1 of the id in each slot, 0 for an empty slot. */
+  private slots: Int32Array;
+  private count = 0;
+  private readonly scratch = new Uint8Array(OID_BYTES);
+
+  /**
+   * A table of the `count` sorted or unsorted ids stored back to back in `ids` (a pack index's
+   * id table), numbered by their position there; it can grow beyond them.
+   */
+  constructor(ids?: Uint8Array, count = 0) {
+    this.ids = ids ?? new Uint8Array(MIN_CAPACITY * OID_BYTES);
+    this.slots = new Int32Array(capacityFor(count));
+    for (let number = 0; number < count; number++) this.insert(number);
+    this.count = count;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The number of the id at `bytes[offset..offset+20)`, or -1. */
+  findAt(bytes: Uint8Array, offset: number): number {
+    const mask = this.slots.length - 1;
+    for (let slot = hashAt(bytes, offset) & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.slots[slot];
+      if (stored === 0) return -1;
+      if (this.equalsAt(stored - 1, bytes, offset)) return stored - 1;
+    }
+  }
+
+  find(oid: Oid): number {
+    writeOid(this.scratch, 0, oid);
+    return this.findAt(this.scratch, 0);
+  }
+
+  /** The number of the id at `bytes[offset..offset+20)`, added when new. */
+  addAt(bytes: Uint8Array, offset: number): number {
+    const found = this.findAt(bytes, offset);
+    if (found >= 0) return found;
+    if ((this.count + 1) * OID_BYTES > this.ids.length) {
+      const grown = new Uint8Array(this.ids.length * 2);
+      grown.set(this.ids.subarray(0, this.count * OID_BYTES));
+      this.ids = grown;
+    }
+    const number = this.count++;
+    this.ids.set(bytes.subarray(offset, offset + OID_BYTES), number * OID_BYTES);
+    if (this.count > this.slots.length * LOAD_FACTOR) this.rehash();
+    else this.insert(number);
+    return number;
+  }
+
+  add(oid: Oid): number {
+    writeOid(this.scratch, 0, oid);
+    return this.addAt(this.scratch, 0);
+  }
+
+  oidOf(number: number): Oid {
+    if (!(number >= 0 && number < this.count)) throw new RangeError(`no id numbered ${number} (of ${this.count})`);
+    return oidToHex(this.ids, number * OID_BYTES);
+  }
+
+  private insert(number: number): void {
+    const mask = this.slots.length - 1;
+    let slot = hashAt(this.ids, number * OID_BYTES) & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = number + 1;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(capacityFor(this.count));
+    for (let number = 0; number < this.count; number++) this.insert(number);
+  }
+
+  private equalsAt(number: number, bytes: Uint8Array, offset: number): boolean {
+    const { ids } = this;
+    const start = number * OID_BYTES;
+    for (let i = 0; i < OID_BYTES; i++) if (ids[start + i] !== bytes[offset + i]) return false;
+    return true;
+  }
+}
+
+function capacityFor(count: number): number {
+  let capacity = MIN_CAPACITY;
+  while (capacity * LOAD_FACTOR < count + 1) capacity *= 2;
+  return capacity;
+}
+
+/** Bytes 1-4 of the id: byte 0 is often shared by ids that are looked up together (a fan-out bucket). */
+function hashAt(bytes: Uint8Array, offset: number): number {
+  return bytes[offset + 1] | (bytes[offset + 2] << 8) | (bytes[offset + 3] << 16) | (bytes[offset + 4] << 24);
+}
