@@ -6,7 +6,9 @@
  * Markdown files × 15,000 commits of three one-line edits each (~119k objects, ~39 MB packed),
  * `--repo small` the serve benchmark's 200 × 2,000. Then, per round, against a fresh stategit
  * server (file storage, SQLite) and a fresh empty repository behind git http-backend:
- *   - push of the whole history (`git push`, protocol v0 as always for push);
+ *   - push of the history but its last 10 commits (`git push`, protocol v0 as always for push),
+ *     then of those 10 commits (so stategit holds a large pack and a small one, as after the
+ *     compaction of a long-lived repository and one more change);
  *   - the first clone after that push (no cached pack for those tips: a cold clone);
  *   - a second clone (stategit replays the first clone's pack).
  * For each: wall time, server CPU (user + system of the server process and the children it
@@ -35,6 +37,8 @@ const SHAPES: Record<string, RepoShape> = {
 const TIME_TARGET = 1;
 const COLD_CLONE_CPU_TARGET = 0.5;
 const RSS_PACK_MULTIPLE = 3;
+/** The history is pushed in two steps, as an agent's memory grows: all but these last commits, then them. */
+const LAST_PUSH_COMMITS = 10;
 
 const { values: options } = parseArgs({
   options: {
@@ -136,10 +140,12 @@ async function cloneAndCheck(url: string, dir: string, head: string, objects: nu
   }
 }
 
+type StepName = "push" | "last" | "cold" | "warm";
+
 interface Round {
   idleBytes: number;
-  git: { push: Step; cold: Step; warm: Step };
-  ours: { push: Step; cold: Step; warm: Step };
+  git: Record<StepName, Step>;
+  ours: Record<StepName, Step>;
 }
 
 interface Facts {
@@ -160,18 +166,24 @@ async function oneRound(index: number, gitPeer: Peer, facts: Facts, serverCpu: n
     const gitTarget = join(tmp, "git-root", agent, "state.git");
     await git(["init", "-q", "--bare", "-b", "main", gitTarget]);
     await git(["config", "http.receivepack", "true"], gitTarget);
-    const push = (url: string) => git(["push", "-q", url, "+refs/heads/*:refs/heads/*"], facts.path);
+    const push = (url: string, commit: string) => git(["push", "-q", url, `${commit}:refs/heads/main`], facts.path);
     const clone = (peer: Peer, name: string, check: boolean) => () =>
       cloneAndCheck(repositoryUrl(peer, agent), join(tmp, `clone-${name}`), facts.head, check ? facts.objects : undefined);
     say(`round ${index + 1}/${rounds}: push`);
-    const gitPush = await measure(gitPeer, false, () => push(repositoryUrl(gitPeer, agent)));
-    const ourPush = await measure(stategit, true, () => push(repositoryUrl(stategit, agent)));
+    const gitPush = await measure(gitPeer, false, () => push(repositoryUrl(gitPeer, agent), `main~${LAST_PUSH_COMMITS}`));
+    const ourPush = await measure(stategit, true, () => push(repositoryUrl(stategit, agent), `main~${LAST_PUSH_COMMITS}`));
+    const gitLast = await measure(gitPeer, false, () => push(repositoryUrl(gitPeer, agent), "main"));
+    const ourLast = await measure(stategit, true, () => push(repositoryUrl(stategit, agent), "main"));
     say(`round ${index + 1}/${rounds}: clones`);
     const gitCold = await measure(gitPeer, false, clone(gitPeer, "git", index === 0));
     const ourCold = await measure(stategit, true, clone(stategit, "ours", index === 0));
     const gitWarm = await measure(gitPeer, false, clone(gitPeer, "git", false));
     const ourWarm = await measure(stategit, true, clone(stategit, "ours", false));
-    return { idleBytes, git: { push: gitPush, cold: gitCold, warm: gitWarm }, ours: { push: ourPush, cold: ourCold, warm: ourWarm } };
+    return {
+      idleBytes,
+      git: { push: gitPush, last: gitLast, cold: gitCold, warm: gitWarm },
+      ours: { push: ourPush, last: ourLast, cold: ourCold, warm: ourWarm },
+    };
   } finally {
     await children.stop(stategit.process, 60_000);
   }
@@ -193,7 +205,7 @@ function table(rows: string[][]): string {
 function report(results: Round[], facts: Facts, cpuNote: string, load: string): string {
   const rows = [["", "git", "stategit", "ratio (median)", "ratios (range)", "target", ""]];
   const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
-  const add = (label: string, step: "push" | "cold" | "warm", what: "ms" | "cpuSeconds", target?: number) => {
+  const add = (label: string, step: StepName, what: "ms" | "cpuSeconds", target?: number) => {
     const theirs = results.map((r) => r.git[step][what]);
     const ours = results.map((r) => r.ours[step][what]);
     const ratios = results.map((_, i) => ours[i] / theirs[i]);
@@ -201,16 +213,17 @@ function report(results: Round[], facts: Facts, cpuNote: string, load: string): 
     const format = what === "ms" ? (value: number) => `${fixed(value)} ms` : (value: number) => `${fixed(value, 2)} s`;
     rows.push([label, format(median(theirs)), format(median(ours)), `${ratio.toFixed(2)}×`, range(ratios, (value) => value.toFixed(2)), target === undefined ? "" : `≤${target}×`, target === undefined ? "" : verdict(ratio <= target)]);
   };
-  add("push, wall", "push", "ms", TIME_TARGET);
-  add("push, server CPU", "push", "cpuSeconds");
+  add("push of the history, wall", "push", "ms", TIME_TARGET);
+  add("push of the history, server CPU", "push", "cpuSeconds");
+  add(`push of the last ${LAST_PUSH_COMMITS} commits, wall`, "last", "ms");
   add("first clone after the push, wall", "cold", "ms", TIME_TARGET);
   add("first clone after the push, server CPU", "cold", "cpuSeconds", COLD_CLONE_CPU_TARGET);
   add("second clone, wall", "warm", "ms");
   add("second clone, server CPU", "warm", "cpuSeconds");
   const idle = median(results.map((r) => r.idleBytes));
   const limit = RSS_PACK_MULTIPLE * facts.packBytes + idle;
-  const peak = (step: "push" | "cold" | "warm") => results.map((r) => r.ours[step].peakBytes ?? 0);
-  const rss = (label: string, step: "push" | "cold" | "warm") => {
+  const peak = (step: StepName) => results.map((r) => r.ours[step].peakBytes ?? 0);
+  const rss = (label: string, step: StepName) => {
     const value = median(peak(step));
     return `  ${label}: ${mib(value)} (${range(peak(step), mib)}), ${fixed(value / facts.packBytes, 1)}× the pack; limit ${mib(limit)}: ${value <= limit ? "met" : "MISSED"}`;
   };
@@ -222,7 +235,8 @@ function report(results: Round[], facts: Facts, cpuNote: string, load: string): 
     table(rows),
     "",
     `stategit peak RSS (VmHWM, reset before each step; idle after start ${mib(idle)}; target ≤ ${RSS_PACK_MULTIPLE}× pack + idle):`,
-    rss("push", "push"),
+    rss("push of the history", "push"),
+    rss(`push of the last ${LAST_PUSH_COMMITS} commits`, "last"),
     rss("first clone", "cold"),
     rss("second clone", "warm"),
   ].join("\n");
