@@ -24,6 +24,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, table } from "./harness.ts";
 import { generateRepository, run, type RepoShape } from "./fixtures.ts";
 import { processCpuSeconds } from "./load.ts";
 import { AGENT, Children, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
@@ -42,13 +43,9 @@ const LAST_PUSH_COMMITS = 10;
 
 const { values: options } = parseArgs({
   options: {
+    ...PEER_OPTIONS,
     repo: { type: "string", default: "large" },
     rounds: { type: "string", default: "3" },
-    profile: { type: "boolean", default: false },
-    binary: { type: "boolean", default: false },
-    "cgi-bridge": { type: "boolean", default: false },
-    "no-pin": { type: "boolean", default: false },
-    timeout: { type: "string", default: "20" },
   },
 });
 const shape = SHAPES[options.repo];
@@ -59,13 +56,7 @@ if (!(rounds >= 1)) throw new Error("--rounds takes a positive number");
 const say = (line: string) => process.stderr.write(`[large-bench] ${line}\n`);
 const tmp = mkdtempSync(join(tmpdir(), "stategit-large-bench-"));
 const children = new Children(tmp);
-const gitEnv: Record<string, string> = {
-  PATH: process.env.PATH ?? "/usr/bin:/bin",
-  HOME: join(tmp, "home"),
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_TERMINAL_PROMPT: "0",
-  LC_ALL: "C",
-};
+const gitEnv = isolatedGitEnv(tmp);
 
 function stopEverything(status: number): never {
   children.killAllNow();
@@ -78,12 +69,7 @@ setTimeout(() => {
   stopEverything(1);
 }, Number(options.timeout) * 60_000).unref();
 
-async function git(args: string[], cwd = tmp): Promise<string> {
-  const child = Bun.spawn(["git", ...args], { cwd, env: gitEnv, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 600_000 });
-  const [status, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  if (status !== 0) throw new Error(`git ${args.join(" ")} failed (${status}): ${stderr.trim()}`);
-  return stdout;
-}
+const git = gitRunner(gitEnv, tmp);
 
 /** Pins this process (and so the git clients) to cpu0 and returns the servers' core. */
 function pinClient(): number | undefined {
@@ -190,16 +176,10 @@ async function oneRound(index: number, gitPeer: Peer, facts: Facts, serverCpu: n
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const fixed = (value: number, digits = 0) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const mib = (bytes: number) => `${fixed(bytes / 2 ** 20)} MiB`;
 
 function range(values: number[], format: (value: number) => string): string {
   return values.length < 2 ? "" : `${format(Math.min(...values))}-${format(Math.max(...values))}`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ")).join("\n");
 }
 
 function report(results: Round[], facts: Facts, cpuNote: string, load: string): string {
