@@ -4,7 +4,7 @@ import type { ObjectReader } from "../../object/object.ts";
 import { OID_BYTES, writeOid, type Oid } from "../../oid.ts";
 import { kindToType, type PackObjectKind } from "../format.ts";
 import { DEFAULT_PACK_LIMITS, type IndexedEntry, type IndexedObjectVisitor, type PackLimits } from "../types.ts";
-import { bytesToEntries, DEFAULT_DELTA_CACHE_BYTES } from "./bytes-to-entries.ts";
+import { bytesToEntries } from "./bytes-to-entries.ts";
 import { entriesToBytes, type CompletedPack } from "./entries-to-bytes.ts";
 import { DEFAULT_BASE_CACHE_BYTES, resolveDeltas, type ResolvedPack } from "./resolve-deltas.ts";
 import { sameOid, sortByOid } from "./sort-by-oid.ts";
@@ -37,7 +37,7 @@ export interface IndexedPack {
 export function indexPack(pack: Uint8Array, options: IndexPackOptions): IndexedPack {
   const { codec } = options;
   const limits: PackLimits = { ...DEFAULT_PACK_LIMITS, ...options.limits };
-  const scanned = bytesToEntries(pack, codec, limits, DEFAULT_DELTA_CACHE_BYTES, options.onObject);
+  const scanned = bytesToEntries(pack, codec, limits, options.onObject);
   const resolved = resolveDeltas(scanned, codec, limits, options.thinBases, DEFAULT_BASE_CACHE_BYTES, options.onObject);
   const { thinBases } = resolved;
   if (thinBases.length === 0) {

@@ -190,7 +190,7 @@ class DeltaResolver {
   }
 
   private applyEntryDelta(entry: number, base: Uint8Array): Uint8Array {
-    const delta = this.scanned.deltaCache.take(entry) ?? inflateEntry(this.scanned, this.codec, entry);
+    const delta = inflateEntry(this.scanned, this.codec, entry);
     this.inflatedBytes += readDeltaHeader(delta).resultSize;
     if (this.inflatedBytes > this.limits.maxInflatedBytes) {
       throw new LimitExceededError("pack.inflated-size", `pack inflates to more than the limit of ${this.limits.maxInflatedBytes} bytes`);
