@@ -20,11 +20,12 @@ export class OidTable {
 
   /**
    * A table of the `count` sorted or unsorted ids stored back to back in `ids` (a pack index's
-   * id table), numbered by their position there; it can grow beyond them.
+   * id table), numbered by their position there. It can grow beyond them; `expected` ids in
+   * all are held without growing (growing rehashes every id).
    */
-  constructor(ids?: Uint8Array, count = 0) {
-    this.ids = ids ?? new Uint8Array(MIN_CAPACITY * OID_BYTES);
-    this.slots = new Int32Array(capacityFor(count));
+  constructor(ids?: Uint8Array, count = 0, expected = count) {
+    this.ids = ids ?? new Uint8Array(Math.max(MIN_CAPACITY, expected) * OID_BYTES);
+    this.slots = new Int32Array(capacityFor(Math.max(count, expected)));
     for (let number = 0; number < count; number++) this.insert(number);
     this.count = count;
   }

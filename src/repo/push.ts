@@ -4,6 +4,7 @@ import { FileMode, fsckObject, fsckTree, type ObjectReader, type ObjectType } fr
 import { OidTable } from "../git/oid-table.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
+import { readPackHeader } from "../git/pack/format.ts";
 import { indexPack, type IndexedPack } from "../git/pack/input/index.ts";
 import { headerReferences, rememberPackReferences } from "../git/pack/references.ts";
 import type { PackLimits } from "../git/pack/types.ts";
@@ -59,6 +60,9 @@ export interface IncomingObjects {
   dangling?: Oid;
 }
 
+/** Pack bytes per object the reference table makes room for up front (real packs have hundreds). */
+const MIN_BYTES_PER_REFERENCED_OBJECT = 64;
+
 /** Why the pack could not be unpacked: git's `unpack <reason>`. */
 export class UnpackError extends GitError {}
 
@@ -69,10 +73,11 @@ export class UnpackError extends GitError {}
  */
 export function receivePack(snapshot: Snapshot, pack: Uint8Array | undefined, codec: Codec, limits?: Partial<PackLimits>): IncomingObjects {
   if (pack === undefined || pack.length === 0) return {};
-  const referenced = new OidTable();
   let indexed: IndexedPack;
   let loaded: LoadedPack;
+  let referenced: OidTable;
   try {
+    referenced = new OidTable(undefined, 0, expectedReferences(pack));
     indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects, onObject: (oid, type, data) => checkPushedObject(oid, type, data, referenced) });
     if (indexed.entries.length === 0) return {};
     loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, snapshot.objects.cache);
@@ -81,6 +86,11 @@ export function receivePack(snapshot: Snapshot, pack: Uint8Array | undefined, co
     throw error;
   }
   return { pack: loaded, dangling: resolveReferences(loaded, referenced, snapshot.objects) };
+}
+
+/** Room for the pack's own objects, which most references name; bounded by the pack's size, as the header may lie. */
+function expectedReferences(pack: Uint8Array): number {
+  return Math.min(readPackHeader(pack).objectCount, Math.floor(pack.length / MIN_BYTES_PER_REFERENCED_OBJECT));
 }
 
 /**
