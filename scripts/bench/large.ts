@@ -38,6 +38,8 @@ const SHAPES: Record<string, RepoShape> = {
 const TIME_TARGET = 1;
 const COLD_CLONE_CPU_TARGET = 0.5;
 const RSS_PACK_MULTIPLE = 3;
+const CPU_SETTLE_STEP_MS = 250;
+const CPU_SETTLE_MAX_MS = 5000;
 /** The history is pushed in two steps, as an agent's memory grows: all but these last commits, then them. */
 const LAST_PUSH_COMMITS = 10;
 
@@ -109,7 +111,24 @@ async function measure(peer: Peer, trackRss: boolean, body: () => Promise<unknow
   const start = performance.now();
   await body();
   const ms = performance.now() - start;
-  return { ms, cpuSeconds: processCpuSeconds(pid) - cpu, peakBytes: trackRss ? statusBytes(pid, "VmHWM") : undefined };
+  const peakBytes = trackRss ? statusBytes(pid, "VmHWM") : undefined;
+  return { ms, cpuSeconds: (await settledCpuSeconds(pid)) - cpu, peakBytes };
+}
+
+/**
+ * The server's CPU seconds once they stop growing: git http-backend's processes may still be
+ * finishing (and not yet reaped by lighttpd, whose counters include them only then) when the
+ * client is done.
+ */
+async function settledCpuSeconds(pid: number): Promise<number> {
+  let last = processCpuSeconds(pid);
+  for (let waited = 0; waited < CPU_SETTLE_MAX_MS; waited += CPU_SETTLE_STEP_MS) {
+    await Bun.sleep(CPU_SETTLE_STEP_MS);
+    const now = processCpuSeconds(pid);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
 }
 
 async function cloneAndCheck(url: string, dir: string, head: string, objects: number | undefined): Promise<void> {
