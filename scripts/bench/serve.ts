@@ -19,6 +19,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, table } from "./harness.ts";
 import { generateRepository, run } from "./fixtures.ts";
 import { expectedAnswers, recordUpToDateFetch, upToDateFetchLoad, type ExpectedAnswers, type LoadResult, type UpToDateFetch } from "./load.ts";
 import { Children, startCannedPeer, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
@@ -33,14 +34,10 @@ const CLONE_TARGET = 1;
 
 const { values: options } = parseArgs({
   options: {
+    ...PEER_OPTIONS,
     duration: { type: "string", default: "5" },
     clones: { type: "string", default: "5" },
-    binary: { type: "boolean", default: false },
-    "cgi-bridge": { type: "boolean", default: false },
-    "no-pin": { type: "boolean", default: false },
-    profile: { type: "boolean", default: false },
     "git-only": { type: "boolean", default: false },
-    timeout: { type: "string", default: "20" },
   },
 });
 const durationMs = Number(options.duration) * 1000;
@@ -50,13 +47,7 @@ if (!(durationMs > 0) || !(cloneRuns >= 1)) throw new Error("--duration and --cl
 const say = (line: string) => process.stderr.write(`[serve-bench] ${line}\n`);
 const tmp = mkdtempSync(join(tmpdir(), "stategit-serve-bench-"));
 const children = new Children(tmp);
-const gitEnv: Record<string, string> = {
-  PATH: process.env.PATH ?? "/usr/bin:/bin",
-  HOME: join(tmp, "home"),
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_TERMINAL_PROMPT: "0",
-  LC_ALL: "C",
-};
+const gitEnv = isolatedGitEnv(tmp);
 
 function removeTmp(): void {
   rmSync(tmp, { recursive: true, force: true });
@@ -77,13 +68,7 @@ setTimeout(() => {
   process.exit(1);
 }, Number(options.timeout) * 60_000).unref();
 
-/** Runs git with the benchmark's isolated environment; resolves to stdout, throws on failure. */
-async function git(args: string[], cwd = tmp): Promise<string> {
-  const child = Bun.spawn(["git", ...args], { cwd, env: gitEnv, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 300_000 });
-  const [status, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  if (status !== 0) throw new Error(`git ${args.join(" ")} failed (${status}): ${stderr.trim()}`);
-  return stdout;
-}
+const git = gitRunner(gitEnv, tmp);
 
 /** The client core and the servers' core, or none when pinning is off or impossible. */
 function planCores(): { client?: number; server?: number; note: string } {
@@ -182,13 +167,7 @@ async function measureFetches(subjects: PeerUnderLoad[], exchange: UpToDateFetch
   return results;
 }
 
-const fixed = (value: number, digits = 0) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const percent = (share: number) => `${Math.round(share * 100)}%`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ")).join("\n");
-}
 
 async function main(): Promise<number> {
   const cores = planCores();

@@ -2,7 +2,10 @@ import { concatBytes } from "../git/bytes.ts";
 import type { Codec } from "../git/codec/codec.ts";
 import { GitError } from "../git/errors.ts";
 import type { Oid } from "../git/oid.ts";
+import { concatPacks } from "../git/pack/output/concat.ts";
 import { writePack, type PackPhase, type PackWriteResult } from "../git/pack/output/index.ts";
+import type { PackFile } from "../git/pack/packfile.ts";
+import { defaultCodec } from "../git/codec/index.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import { encodeSideBand, FLUSH_PKT, SIDE_BAND_DATA, SIDE_BAND_ERROR, SIDE_BAND_PROGRESS } from "../git/pktline/index.ts";
 import { rememberClonePack, type CachedPack } from "./clone-cache.ts";
@@ -20,6 +23,8 @@ export interface PackPlan {
   thin: boolean;
   /** A full clone's pack written before for the same tips: sent as it is. */
   cached?: CachedPack;
+  /** A full clone of every object of these packs: their entries are copied (concatPacks). */
+  wholePacks?: readonly PackFile[];
   /** A full clone's cache key: the pack written now is remembered under it. */
   cloneKey?: string;
 }
@@ -72,18 +77,34 @@ function totalLine(result: PackWriteResult): string {
   return `Total ${result.objectCount} (delta ${deltas}), reused ${reused} (delta ${result.reusedDeltas}), pack-reused 0\n`;
 }
 
+/** A pack made before the request (a cached clone pack, or stored packs copied): its size is known up front. */
+interface PreparedPack {
+  objectCount: number;
+  deltas: number;
+  chunks: Iterable<Uint8Array>;
+}
+
 /** Side-band frames are built a slice at a time, so a large cached pack still streams with backpressure. */
 const CACHED_SLICE_BYTES = 1024 * 1024;
 
-async function* streamCachedPack(plan: PackPlan, cached: CachedPack): AsyncGenerator<Uint8Array, number> {
-  const { objectCount, deltas } = cached;
+function cachedChunks(bytes: Uint8Array): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.length; offset += CACHED_SLICE_BYTES) chunks.push(bytes.subarray(offset, offset + CACHED_SLICE_BYTES));
+  return chunks;
+}
+
+async function* streamPreparedPack(plan: PackPlan, prepared: PreparedPack): AsyncGenerator<Uint8Array, number | undefined> {
+  const { objectCount, deltas } = prepared;
   if (plan.progress) {
     const lines = `Enumerating objects: ${objectCount}, done.\nTotal ${objectCount} (delta ${deltas}), reused ${objectCount} (delta ${deltas}), pack-reused ${objectCount}\n`;
     yield encodeSideBand(SIDE_BAND_PROGRESS, lines, plan.sideBand);
   }
-  for (let offset = 0; offset < cached.bytes.length; offset += CACHED_SLICE_BYTES) {
-    const slice = cached.bytes.subarray(offset, offset + CACHED_SLICE_BYTES);
-    yield plan.sideBand > 0 ? encodeSideBand(SIDE_BAND_DATA, slice, plan.sideBand) : slice;
+  try {
+    for (const chunk of prepared.chunks) yield plan.sideBand > 0 ? encodeSideBand(SIDE_BAND_DATA, chunk, plan.sideBand) : chunk;
+  } catch (error) {
+    if (plan.sideBand === 0 || !(error instanceof GitError)) throw error;
+    yield encodeSideBand(SIDE_BAND_ERROR, `upload-pack: ${error.message}\n`, plan.sideBand);
+    return undefined;
   }
   if (plan.sideBand > 0) yield FLUSH_PKT;
   return objectCount;
@@ -97,7 +118,14 @@ async function* streamCachedPack(plan: PackPlan, cached: CachedPack): AsyncGener
  * undefined when packing failed.
  */
 export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array, number | undefined> {
-  if (plan.cached) return yield* streamCachedPack(plan, plan.cached);
+  if (plan.cached) {
+    const { objectCount, deltas, bytes } = plan.cached;
+    return yield* streamPreparedPack(plan, { objectCount, deltas, chunks: cachedChunks(bytes) });
+  }
+  if (plan.wholePacks) {
+    const pack = concatPacks(plan.wholePacks, codec ?? defaultCodec);
+    return yield* streamPreparedPack(plan, { objectCount: pack.objectCount, deltas: pack.deltaCount, chunks: pack.chunks() });
+  }
   const written: Uint8Array[] | undefined = plan.cloneKey === undefined ? undefined : [];
   const progress = new ProgressLines();
   const frame = (channel: 1 | 2 | 3, data: Uint8Array | string) => encodeSideBand(channel, data, plan.sideBand);

@@ -1,6 +1,6 @@
 import type { ObjectReader } from "../git/object/object.ts";
 import type { Oid } from "../git/oid.ts";
-import type { ObjectInfo } from "../git/pack/packfile.ts";
+import type { ObjectInfo, PackFile } from "../git/pack/packfile.ts";
 import type { StoredEntry } from "../git/pack/types.ts";
 
 /**
@@ -11,6 +11,9 @@ import type { StoredEntry } from "../git/pack/types.ts";
 export type SnapshotObjects = ObjectReader & {
   stored?(oid: Oid): StoredEntry | undefined;
   readInfo?(oid: Oid): ObjectInfo | undefined;
+  /** The packs holding the objects, and how many objects are held outside them (full clones copy whole packs). */
+  readonly packs?: readonly PackFile[];
+  readonly unpackedCount?: number;
 };
 
 /**

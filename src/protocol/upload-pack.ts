@@ -13,6 +13,7 @@ import { refTips, unreachableFrom } from "./reachability.ts";
 import { selectObjects, shallowUpdate, tagTips, type ResolvedFetch } from "./selection.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
 import { parseV2Request } from "./v2-request.ts";
+import { wholePacksFor } from "./whole-packs.ts";
 import type { ProtocolVersion } from "./version.ts";
 
 export interface UploadPackOptions {
@@ -115,6 +116,8 @@ function packPlan(snapshot: RepositorySnapshot, fetch: ResolvedFetch, shallow: S
   const cloneKey = clonePackKey(fetch.wants, request.includeTag ? tagTips(snapshot) : [], request.ofsDelta);
   const cached = cachedClonePack(snapshot.objects, cloneKey);
   if (cached) return { specs: [], thinBases: [], cached, ...framing };
+  const wholePacks = request.ofsDelta ? wholePacksFor(snapshot.objects, fetch.wants) : undefined;
+  if (wholePacks) return { specs: [], thinBases: [], wholePacks, ...framing };
   return { ...selectObjects(snapshot, fetch, shallow, common), cloneKey, ...framing };
 }
 

@@ -1,9 +1,12 @@
 import type { Codec } from "../git/codec/codec.ts";
 import { CorruptDataError, GitError } from "../git/errors.ts";
-import { commitTreeAndParents, entryObjectType, fsckObject, parseTag, parseTree, type ObjectReader, type ObjectType } from "../git/object/index.ts";
+import { FileMode, fsckObject, fsckTree, type ObjectReader, type ObjectType } from "../git/object/index.ts";
+import { OidTable } from "../git/oid-table.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
+import { readPackHeader } from "../git/pack/format.ts";
 import { indexPack, type IndexedPack } from "../git/pack/input/index.ts";
+import { headerReferences, rememberPackReferences } from "../git/pack/references.ts";
 import type { PackLimits } from "../git/pack/types.ts";
 import { isUpdatableRefName, type RefUpdate, type RefUpdateStatus } from "../git/refname.ts";
 import { isAncestor } from "../git/walk/index.ts";
@@ -67,25 +70,11 @@ export interface IncomingObjects {
   dangling?: Oid;
 }
 
+/** Pack bytes per object the reference table makes room for up front (real packs have hundreds). */
+const MIN_BYTES_PER_REFERENCED_OBJECT = 64;
+
 /** Why the pack could not be unpacked: git's `unpack <reason>`. */
 export class UnpackError extends GitError {}
-
-function references(type: ObjectType, data: Uint8Array): Oid[] {
-  switch (type) {
-    case "commit": {
-      const { tree, parents } = commitTreeAndParents(data);
-      return [tree, ...parents];
-    }
-    case "tree":
-      return parseTree(data)
-        .filter((entry) => entryObjectType(entry.mode) !== "gitlink")
-        .map((entry) => entry.oid);
-    case "tag":
-      return [parseTag(data).object];
-    case "blob":
-      return [];
-  }
-}
 
 /**
  * Indexes the pushed pack (completing a thin pack from the repository), fsck-checks every new
@@ -96,35 +85,58 @@ export function receivePack(snapshot: Snapshot, pack: Uint8Array | undefined, co
   if (pack === undefined || pack.length === 0) return {};
   let indexed: IndexedPack;
   let loaded: LoadedPack;
+  let referenced: OidTable;
   try {
-    indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects });
+    referenced = new OidTable(undefined, 0, expectedReferences(pack));
+    indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects, onObject: (oid, type, data) => checkPushedObject(oid, type, data, referenced) });
     if (indexed.entries.length === 0) return {};
     loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, snapshot.objects.cache);
   } catch (error) {
     if (error instanceof GitError) throw new UnpackError(error.code, error.message);
     throw error;
   }
-  return { pack: loaded, dangling: checkPushedObjects(loaded, indexed, snapshot.objects) };
+  return { pack: loaded, dangling: resolveReferences(loaded, referenced, snapshot.objects) };
+}
+
+/** Room for the pack's own objects, which most references name; bounded by the pack's size, as the header may lie. */
+function expectedReferences(pack: Uint8Array): number {
+  return Math.min(readPackHeader(pack).objectCount, Math.floor(pack.length / MIN_BYTES_PER_REFERENCED_OBJECT));
 }
 
 /**
- * Checks the pushed commits, trees and tags (blobs need no check here), in pack order: a
- * delta's base comes before it, so the object cache serves the bases.
+ * fsck-checks a pushed commit, tree or tag (blobs need no check here) while the pack is being
+ * indexed, and collects the ids it refers to, in the same pass over a tree's entries.
  */
-function checkPushedObjects(pack: LoadedPack, indexed: IndexedPack, repository: ObjectReader): Oid | undefined {
-  const appended = new Set(indexed.appendedBases);
-  const entries = indexed.entries.filter(({ type, oid }) => type !== "blob" && !appended.has(oid)).sort((a, b) => a.offset - b.offset);
-  let dangling: Oid | undefined;
-  for (const { oid, offset } of entries) {
-    const object = pack.file.readAt(offset);
-    try {
-      fsckObject(object.type, object.data);
-    } catch (error) {
-      if (error instanceof CorruptDataError) throw new UnpackError(error.code, `object ${oid}: ${error.message}`);
-      throw error;
+function checkPushedObject(oid: Oid, type: ObjectType, data: Uint8Array, referenced: OidTable): void {
+  try {
+    if (type === "tree") {
+      fsckTree(data, (entry) => {
+        if (entry.mode !== FileMode.Gitlink) referenced.addAt(data, entry.oidOffset);
+      });
+    } else {
+      fsckObject(type, data);
+      headerReferences(type, data, (target) => referenced.add(target));
     }
-    dangling ??= references(object.type, object.data).find((target) => !pack.file.has(target) && !repository.hasObject(target));
+  } catch (error) {
+    if (error instanceof CorruptDataError) throw new UnpackError(error.code, `object ${oid}: ${error.message}`);
+    throw error;
   }
+}
+
+/**
+ * Finds a referenced id that is neither in the pack nor in the repository, if any, and lets
+ * the pack remember which of its own objects are referred to (see packReferences).
+ */
+function resolveReferences(pack: LoadedPack, referenced: OidTable, repository: ObjectReader): Oid | undefined {
+  const flags = new Uint8Array(pack.file.objectCount);
+  let dangling: Oid | undefined;
+  for (let number = 0; number < referenced.size; number++) {
+    const oid = referenced.oidOf(number);
+    const position = pack.file.index.findPosition(oid);
+    if (position >= 0) flags[position] = 1;
+    else if (dangling === undefined && !repository.hasObject(oid)) dangling = oid;
+  }
+  rememberPackReferences(pack.file, flags);
   return dangling;
 }
 

@@ -45,8 +45,14 @@ export function readDeltaHeader(delta: Uint8Array): DeltaHeader {
  * size against `base`, the result size against `maxResultSize` and against what the
  * instructions could possibly produce (both before allocating), every copy against the base,
  * every insert against the delta, and the bytes produced against the declared result size.
+ * `allocate` may hand out a reused buffer of exactly the result's size.
  */
-export function applyDelta(base: Uint8Array, delta: Uint8Array, maxResultSize = DEFAULT_MAX_RESULT_SIZE): Uint8Array {
+export function applyDelta(
+  base: Uint8Array,
+  delta: Uint8Array,
+  maxResultSize = DEFAULT_MAX_RESULT_SIZE,
+  allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
   const { baseSize, resultSize, headerLength } = readDeltaHeader(delta);
   if (baseSize !== base.length) {
     throw new CorruptDataError("delta.base-size", `delta expects a base of ${baseSize} bytes, the base has ${base.length}`);
@@ -61,7 +67,8 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array, maxResultSize = 
     throw new CorruptDataError("delta.result-size", `delta declares ${resultSize} bytes, more than its instructions can produce`);
   }
 
-  const result = new Uint8Array(resultSize);
+  // Every byte of the result is written below (checked at the end): a reused buffer needs no clearing.
+  const result = allocate(resultSize);
   let pos = headerLength;
   let out = 0;
   while (pos < delta.length) {

@@ -1,6 +1,7 @@
 import type { Codec } from "../codec/codec.ts";
 import { CorruptDataError } from "../errors.ts";
-import { hexToOid, OID_BYTES, oidToHex, type Oid } from "../oid.ts";
+import { OidTable } from "../oid-table.ts";
+import { OID_BYTES, oidToHex, type Oid } from "../oid.ts";
 import { PACK_HEADER_BYTES } from "../pack/format.ts";
 import type { PackIndex } from "../pack/types.ts";
 import {
@@ -32,6 +33,8 @@ export class PackIndexFile implements PackIndex {
   readonly objectCount: number;
   readonly packChecksum: Oid;
   private readonly view: DataView;
+  /** For lookups by raw id (findPositionAt), built on first use. */
+  private table: OidTable | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -61,18 +64,21 @@ export class PackIndexFile implements PackIndex {
   }
 
   findPosition(oid: Oid): number {
-    const key = hexToOid(oid);
-    const fanout = IDX_HEADER_BYTES + key[0] * 4;
-    let low = key[0] === 0 ? 0 : this.view.getUint32(fanout - 4);
-    let high = this.view.getUint32(fanout);
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const order = compareOidAt(this.bytes, IDX_OIDS_START + middle * OID_BYTES, key, 0);
-      if (order === 0) return middle;
-      if (order < 0) low = middle + 1;
-      else high = middle;
-    }
-    return -1;
+    return this.oidTable().find(oid);
+  }
+
+  /**
+   * The position of the raw id at `bytes[offset..offset+20)`: for walks over tree entries, which
+   * hold raw ids. Both lookups go through a hash table over the index's ids (8 bytes per object,
+   * built on first use), not a binary search.
+   */
+  findPositionAt(bytes: Uint8Array, offset: number): number {
+    return this.oidTable().findAt(bytes, offset);
+  }
+
+  private oidTable(): OidTable {
+    this.table ??= new OidTable(this.bytes.subarray(IDX_OIDS_START, IDX_OIDS_START + this.objectCount * OID_BYTES), this.objectCount);
+    return this.table;
   }
 
   /** The pack offset of `oid`, or undefined when the pack does not hold it. */

@@ -3,7 +3,7 @@
  * with directories compared as if their name ended in "/" (git's tree.c base_name_compare).
  */
 import { CorruptDataError } from "../errors.ts";
-import { isOid, OID_BYTES, oidToHex, writeOid, ZERO_OID, type Oid } from "../oid.ts";
+import { isOid, OID_BYTES, oidToHex, writeOid, type Oid } from "../oid.ts";
 import { ascii, fsckError, NUL, SPACE, startsWith } from "./bytes.ts";
 import { isDotGitmodulesName, isDotGitName } from "./dotgit.ts";
 import type { ObjectType } from "./object.ts";
@@ -64,14 +64,25 @@ export function treeEntryName(entry: TreeEntry): string {
 }
 
 /**
- * Parses a tree. Entries keep views into `data` (no copy). Structure, modes and zero-padding
- * are checked here, so everything this accepts serializes back to the same bytes; name and
- * order rules are fsckTree's.
+ * Reads a tree's entries in place, one at a time: the current entry's mode, where its name lies
+ * in `data` and where its 20-byte id starts. No object, string or hex id is made per entry,
+ * which matters when a walk meets millions of entries. Structure, modes and zero-padding are
+ * checked as the cursor moves (CorruptDataError); name and order rules are fsckTree's.
  */
-export function parseTree(data: Uint8Array): TreeEntry[] {
-  const entries: TreeEntry[] = [];
-  let offset = 0;
-  while (offset < data.length) {
+export class TreeEntryCursor {
+  mode = 0;
+  nameStart = 0;
+  nameEnd = 0;
+  oidOffset = 0;
+  private offset = 0;
+
+  constructor(readonly data: Uint8Array) {}
+
+  /** Moves to the next entry; false after the last one. */
+  next(): boolean {
+    const { data } = this;
+    const offset = this.offset;
+    if (offset >= data.length) return false;
     let mode = 0;
     let cursor = offset;
     for (; cursor < data.length && data[cursor] !== SPACE; cursor++) {
@@ -84,32 +95,73 @@ export function parseTree(data: Uint8Array): TreeEntry[] {
     if (data[offset] === 0x30) throw fsckError("zeroPaddedFilemode", `zero-padded file mode in tree entry at offset ${offset}`);
     entryObjectType(mode); // refuses modes git does not write (badFilemode)
     const nameStart = cursor + 1;
-    const nameEnd = data.indexOf(NUL, nameStart);
-    if (nameEnd < 0 || nameEnd + 1 + OID_BYTES > data.length) throw fsckError("badTree", `truncated tree entry at offset ${offset}`);
+    let nameEnd = nameStart;
+    while (nameEnd < data.length && data[nameEnd] !== NUL) nameEnd++;
+    if (nameEnd + 1 + OID_BYTES > data.length) throw fsckError("badTree", `truncated tree entry at offset ${offset}`);
     if (nameEnd === nameStart) throw fsckError("emptyName", `empty name in tree entry at offset ${offset}`);
-    entries.push({ mode, name: data.subarray(nameStart, nameEnd), oid: oidToHex(data, nameEnd + 1) });
-    offset = nameEnd + 1 + OID_BYTES;
+    this.mode = mode;
+    this.nameStart = nameStart;
+    this.nameEnd = nameEnd;
+    this.oidOffset = nameEnd + 1;
+    this.offset = nameEnd + 1 + OID_BYTES;
+    return true;
   }
+
+  /** The current entry's name: a view into `data`. */
+  get name(): Uint8Array {
+    return this.data.subarray(this.nameStart, this.nameEnd);
+  }
+
+  get oid(): Oid {
+    return oidToHex(this.data, this.oidOffset);
+  }
+
+  get entry(): TreeEntry {
+    return { mode: this.mode, name: this.name, oid: this.oid };
+  }
+}
+
+/** Parses a tree. Entries keep views into `data` (no copy); checked as TreeEntryCursor checks. */
+export function parseTree(data: Uint8Array): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const cursor = new TreeEntryCursor(data); cursor.next(); ) entries.push(cursor.entry);
   return entries;
 }
 
-/** The byte an entry's name continues with at `index`: past its end, "/" for a directory. */
-function sortByteAt(entry: TreeEntry, index: number): number {
-  if (index < entry.name.length) return entry.name[index];
-  return entry.mode === FileMode.Tree ? SLASH : NUL;
+/** An entry's name as a range of some bytes, with its mode: what tree order compares. */
+interface NameRange {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+  mode: number;
 }
 
-function commonPrefixLength(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length);
+function rangeOf(entry: TreeEntry): NameRange {
+  return { bytes: entry.name, start: 0, end: entry.name.length, mode: entry.mode };
+}
+
+function nameLength(name: NameRange): number {
+  return name.end - name.start;
+}
+
+/** The byte a name continues with at `index`: past its end, "/" for a directory. */
+function sortByteAt(name: NameRange, index: number): number {
+  if (index < name.end - name.start) return name.bytes[name.start + index];
+  return name.mode === FileMode.Tree ? SLASH : NUL;
+}
+
+function commonPrefixLength(a: NameRange, b: NameRange): number {
+  const length = Math.min(nameLength(a), nameLength(b));
   let i = 0;
-  while (i < length && a[i] === b[i]) i++;
+  while (i < length && a.bytes[a.start + i] === b.bytes[b.start + i]) i++;
   return i;
 }
 
 /** git's tree order: byte-wise, with a directory's name compared as if followed by "/". */
 export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
-  const common = commonPrefixLength(a.name, b.name);
-  return sortByteAt(a, common) - sortByteAt(b, common);
+  const [left, right] = [rangeOf(a), rangeOf(b)];
+  const common = commonPrefixLength(left, right);
+  return sortByteAt(left, common) - sortByteAt(right, common);
 }
 
 /**
@@ -143,30 +195,38 @@ function isBelowSlash(c: number): boolean {
   return c > NUL && c < SLASH;
 }
 
+function nameText(name: NameRange): string {
+  return utf8.decode(name.bytes.subarray(name.start, name.end));
+}
+
+function startsWithName(name: NameRange, prefix: Uint8Array): boolean {
+  return nameLength(name) >= prefix.length && startsWith(name.bytes, name.start, prefix);
+}
+
 /**
  * Checks that `next` sorts after `previous` and that no file and directory share a name. Such a
  * pair need not be adjacent ("foo", "foo.bar", "foo/"), so files that are a prefix of later
  * names wait on `files` until a directory settles them (git's fsck.c verify_ordered).
  */
-function checkOrder(previous: TreeEntry, next: TreeEntry, files: Uint8Array[]): void {
-  const common = commonPrefixLength(previous.name, next.name);
-  if (common < previous.name.length && common < next.name.length) {
-    if (previous.name[common] > next.name[common]) throw notSorted(previous, next);
+function checkOrder(previous: NameRange, next: NameRange, files: Uint8Array[]): void {
+  const common = commonPrefixLength(previous, next);
+  if (common < nameLength(previous) && common < nameLength(next)) {
+    if (previous.bytes[previous.start + common] > next.bytes[next.start + common]) throw notSorted(previous, next);
     return;
   }
-  if (previous.name.length === next.name.length) throw fsckError("duplicateEntries", `tree contains duplicate entries named "${treeEntryName(next)}"`);
+  if (nameLength(previous) === nameLength(next)) throw fsckError("duplicateEntries", `tree contains duplicate entries named "${nameText(next)}"`);
   const before = sortByteAt(previous, common);
   const after = sortByteAt(next, common);
   if (before === NUL && isBelowSlash(after)) {
-    files.push(previous.name);
+    files.push(previous.bytes.subarray(previous.start, previous.end));
   } else if (after === SLASH && isBelowSlash(before)) {
     while (files.length > 0) {
       const file = files.pop() as Uint8Array;
-      if (!startsWith(next.name, 0, file)) continue;
-      if (next.name.length === file.length) {
-        throw fsckError("duplicateEntries", `tree contains a file and a directory named "${treeEntryName(next)}"`);
+      if (!startsWithName(next, file)) continue;
+      if (nameLength(next) === file.length) {
+        throw fsckError("duplicateEntries", `tree contains a file and a directory named "${nameText(next)}"`);
       }
-      if (isBelowSlash(next.name[file.length])) {
+      if (isBelowSlash(next.bytes[next.start + file.length])) {
         files.push(file);
         break;
       }
@@ -175,8 +235,8 @@ function checkOrder(previous: TreeEntry, next: TreeEntry, files: Uint8Array[]): 
   if (before >= after) throw notSorted(previous, next);
 }
 
-function notSorted(previous: TreeEntry, next: TreeEntry): CorruptDataError {
-  return fsckError("treeNotSorted", `tree entries "${treeEntryName(previous)}" and "${treeEntryName(next)}" are not sorted`);
+function notSorted(previous: NameRange, next: NameRange): CorruptDataError {
+  return fsckError("treeNotSorted", `tree entries "${nameText(previous)}" and "${nameText(next)}" are not sorted`);
 }
 
 const NAME_RULES = {
@@ -187,30 +247,60 @@ const NAME_RULES = {
   gitmodulesSymlink: "is a symbolic link named like \".gitmodules\"",
 } as const;
 
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether a name may break a name rule: one starting with ".", "g"/"G" or a non-ASCII byte, or
+ * holding "/" or "\\" (see isDotGitName). Most names do not, and are settled by this one scan.
+ */
+function mayBreakNameRule(name: NameRange): boolean {
+  const first = name.bytes[name.start] | 0x20;
+  if (first === (DOT | 0x20) || first === 0x67 || first >= 0x80) return true;
+  for (let i = name.start; i < name.end; i++) {
+    const c = name.bytes[i];
+    if (c === SLASH || c === BACKSLASH) return true;
+  }
+  return false;
+}
+
 /** The message id of the name rule `entry` breaks, if any. */
-function badNameRule(entry: TreeEntry): keyof typeof NAME_RULES | undefined {
-  const { name } = entry;
+function badNameRule(range: NameRange): keyof typeof NAME_RULES | undefined {
+  if (!mayBreakNameRule(range)) return undefined;
+  const name = range.bytes.subarray(range.start, range.end);
   if (name.includes(SLASH)) return "fullPathname";
   if (name[0] === DOT && name.length === 1) return "hasDot";
   if (name[0] === DOT && name[1] === DOT && name.length === 2) return "hasDotdot";
   if (isDotGitName(name)) return "hasDotgit";
-  if (entry.mode === FileMode.Symlink && isDotGitmodulesName(name)) return "gitmodulesSymlink";
+  if (range.mode === FileMode.Symlink && isDotGitmodulesName(name)) return "gitmodulesSymlink";
   return undefined;
+}
+
+function isZeroOidAt(data: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < OID_BYTES; i++) if (data[offset + i] !== 0) return false;
+  return true;
 }
 
 /**
  * git fsck's tree checks at `receive.fsckObjects` strength (strict: its warnings are errors).
  * Beyond git 2.39, any mode other than the five standard ones and 100664 is refused (git
- * reports badFilemode only as "info"), as parseTree does.
+ * reports badFilemode only as "info"), as parseTree does. `onEntry` sees each entry once it
+ * passed, so that a caller can follow the references in the same pass.
  */
-export function fsckTree(data: Uint8Array): void {
-  const entries = parseTree(data);
+export function fsckTree(data: Uint8Array, onEntry?: (cursor: TreeEntryCursor) => void): void {
   const files: Uint8Array[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i];
-    const rule = badNameRule(entry);
-    if (rule !== undefined) throw fsckError(rule, `tree entry "${treeEntryName(entry)}" ${NAME_RULES[rule]}`);
-    if (entry.oid === ZERO_OID) throw fsckError("nullSha1", `tree entry "${treeEntryName(entry)}" points to the null object id`);
-    if (i > 0) checkOrder(entries[i - 1], entry, files);
+  let previous: NameRange | undefined;
+  let current: NameRange = { bytes: data, start: 0, end: 0, mode: 0 };
+  for (const cursor = new TreeEntryCursor(data); cursor.next(); ) {
+    current.start = cursor.nameStart;
+    current.end = cursor.nameEnd;
+    current.mode = cursor.mode;
+    const rule = badNameRule(current);
+    if (rule !== undefined) throw fsckError(rule, `tree entry "${nameText(current)}" ${NAME_RULES[rule]}`);
+    if (isZeroOidAt(data, cursor.oidOffset)) throw fsckError("nullSha1", `tree entry "${nameText(current)}" points to the null object id`);
+    if (previous) checkOrder(previous, current, files);
+    onEntry?.(cursor);
+    const spare = previous ?? { bytes: data, start: 0, end: 0, mode: 0 };
+    previous = current;
+    current = spare;
   }
 }

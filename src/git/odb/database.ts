@@ -34,6 +34,11 @@ export class ObjectDatabase implements ObjectReader {
     return this.packList;
   }
 
+  /** How many objects are held in memory, not in a pack. */
+  get unpackedCount(): number {
+    return this.memory.size;
+  }
+
   /** Adds a pack as the newest, the first one searched. Adding a pack twice does nothing. */
   addPack(pack: PackFile): void {
     if (this.packList.includes(pack)) return;

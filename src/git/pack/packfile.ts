@@ -47,6 +47,7 @@ export class PackFile {
   /** Where the entries end and the trailer begins. */
   private readonly entriesEnd: number;
   private reverse: ReverseIndex | undefined;
+  private deltas: number | undefined;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -79,6 +80,40 @@ export class PackFile {
 
   *oids(): Iterable<Oid> {
     for (let position = 0; position < this.objectCount; position++) yield this.index.oidAt(position);
+  }
+
+  /** Index positions in pack order (by offset): bases before their OFS deltas. Do not modify. */
+  positionsInPackOrder(): Uint32Array {
+    return this.reverseIndex().positions;
+  }
+
+  /** The whole pack file: header, entries, trailer. */
+  get fileBytes(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** The entries' bytes between the header and the trailer: OFS_DELTA distances stay valid wherever they are copied whole. */
+  get body(): Uint8Array {
+    return this.bytes.subarray(PACK_HEADER_BYTES, this.entriesEnd);
+  }
+
+  /** The entry at `offset`, header and compressed data, as stored (nothing is inflated or checked beyond its header). */
+  entryAt(offset: number): { header: EntryHeader; bytes: Uint8Array } {
+    return { header: this.entryHeader(offset), bytes: this.bytes.subarray(offset, this.entryEnd(offset)) };
+  }
+
+  /** The index position of the entry starting at `offset`. */
+  positionAt(offset: number): number {
+    return this.reverseIndex().positions[this.offsetRank(offset)];
+  }
+
+  /** How many entries are OFS or REF deltas (read from the entry headers once). */
+  deltaCount(): number {
+    if (this.deltas === undefined) {
+      this.deltas = 0;
+      for (const offset of this.reverseIndex().offsets) if (isDelta(this.entryHeader(offset).kind)) this.deltas++;
+    }
+    return this.deltas;
   }
 
   read(oid: Oid): GitObject | undefined {
@@ -220,7 +255,7 @@ export class PackFile {
   }
 
   private oidAtOffset(offset: number): Oid {
-    return this.index.oidAt(this.reverseIndex().positions[this.offsetRank(offset)]);
+    return this.index.oidAt(this.positionAt(offset));
   }
 
   /** The rank of `offset` among entry offsets; throws when no entry starts there. */

@@ -20,6 +20,9 @@ export const DEFAULT_PACK_LIMITS: PackLimits = {
   maxObjectCount: 5_000_000,
 };
 
+/** Sees an object of a pack being indexed, once its id is known (the data is shared: do not keep or modify it). */
+export type IndexedObjectVisitor = (oid: Oid, type: ObjectType, data: Uint8Array) => void;
+
 /** A pack's .idx, sorted by object id (gitformat-pack, "Version 2 pack-*.idx files"). */
 export interface PackIndex {
   readonly objectCount: number;
@@ -30,6 +33,8 @@ export interface PackIndex {
   crc32At(position: number): number;
   /** Position of `oid` in sorted order, or -1 when the pack does not hold it. */
   findPosition(oid: Oid): number;
+  /** Position of the raw id at `bytes[offset..offset+20)`, or -1. */
+  findPositionAt(bytes: Uint8Array, offset: number): number;
 }
 
 /** One object as indexing found it: what a .idx records, plus its type. */

@@ -1,6 +1,7 @@
 import { CorruptDataError, MissingObjectError } from "../errors.ts";
 import type { GitObject, ObjectReader, ObjectType } from "../object/object.ts";
-import { entryObjectType, parseTree, treeEntryName, type TreeEntry } from "../object/tree.ts";
+import { entryObjectType, TreeEntryCursor } from "../object/tree.ts";
+import { OidTable } from "../oid-table.ts";
 import type { ObjectInfo } from "../pack/packfile.ts";
 import type { Oid } from "../oid.ts";
 import type { PackObjectSpec } from "../pack/types.ts";
@@ -35,6 +36,8 @@ export interface ListObjectsOptions {
   includeTags?: readonly Oid[];
 }
 
+const utf8 = new TextDecoder();
+
 /** Per-object marks for trees, blobs and tags (commits carry theirs on their CommitNode). */
 const enum ObjectMark {
   Uninteresting = 1,
@@ -47,11 +50,10 @@ interface PendingObject {
   type: "tag" | "tree" | "blob";
 }
 
-/** A tree being walked: its entries and the path its children are named under. */
+/** A tree being walked: a cursor over its entries (none when not walked into) and the path its children are named under. */
 interface TreeFrame {
   oid: Oid;
-  entries: TreeEntry[];
-  next: number;
+  entries: TreeEntryCursor | undefined;
   base: string;
 }
 
@@ -66,7 +68,9 @@ class ObjectWalk {
   readonly graph: CommitGraph;
   readonly walk: LimitedWalk;
   readonly output: PackObjectSpec[] = [];
-  private readonly marks = new Map<Oid, number>();
+  /** Every object met, numbered; its ObjectMark bits by number. Tree entries are looked up raw. */
+  private readonly ids = new OidTable();
+  private marks = new Uint8Array(1024);
   private readonly pending: PendingObject[] = [];
   /** Excluded commits, for aggressive edge marking. */
   private readonly excludedCommits: CommitNode[] = [];
@@ -173,10 +177,13 @@ class ObjectWalk {
       this.mark(oid, ObjectMark.Uninteresting);
       const tree = this.reader.readObject(oid);
       if (tree?.type !== "tree") continue;
-      for (const entry of parseTree(tree.data)) {
+      for (const entry = new TreeEntryCursor(tree.data); entry.next(); ) {
         const type = entryObjectType(entry.mode);
+        if (type === "gitlink") continue;
+        const number = this.numberAt(tree.data, entry.oidOffset);
+        if (this.marks[number] & ObjectMark.Uninteresting) continue;
         if (type === "tree") stack.push(entry.oid);
-        else if (type === "blob") this.mark(entry.oid, ObjectMark.Uninteresting);
+        else this.marks[number] |= ObjectMark.Uninteresting;
       }
     }
   }
@@ -190,24 +197,26 @@ class ObjectWalk {
       const verdict = this.filterFor(Situation.BeginTree, oid);
       this.showIf(oid, "tree", path, verdict);
       const walkInto = tree && !(verdict & Verdict.SkipTree);
-      frames.push({ oid, entries: walkInto ? parseTree(tree.data) : [], next: 0, base: path === "" ? "" : `${path}/` });
+      frames.push({ oid, entries: walkInto ? new TreeEntryCursor(tree.data) : undefined, base: path === "" ? "" : `${path}/` });
     };
     enter(root, "");
     while (frames.length > 0) {
       const frame = frames[frames.length - 1];
-      if (frame.next === frame.entries.length) {
+      const entry = frame.entries;
+      if (!entry?.next()) {
         frames.pop();
         this.showIf(frame.oid, "tree", undefined, this.filterFor(Situation.EndTree, frame.oid));
         continue;
       }
-      const entry = frame.entries[frame.next++];
       const type = entryObjectType(entry.mode);
       if (type === "gitlink") continue;
-      this.mark(entry.oid, ObjectMark.NotUserGiven);
-      // Most entries were met before (unchanged files): skip them before building their path.
-      if (this.has(entry.oid, ObjectMark.Uninteresting | ObjectMark.Seen)) continue;
-      if (type === "tree") enter(entry.oid, frame.base + treeEntryName(entry));
-      else this.visitBlob(entry.oid, frame.base + treeEntryName(entry));
+      const number = this.numberAt(entry.data, entry.oidOffset);
+      this.marks[number] |= ObjectMark.NotUserGiven;
+      // Most entries were met before (unchanged files): skip them before making their id and path.
+      if (this.marks[number] & (ObjectMark.Uninteresting | ObjectMark.Seen)) continue;
+      const path = frame.base + utf8.decode(entry.name);
+      if (type === "tree") enter(entry.oid, path);
+      else this.visitBlob(entry.oid, path);
     }
   }
 
@@ -258,11 +267,27 @@ class ObjectWalk {
   }
 
   private has(oid: Oid, marks: number): boolean {
-    return ((this.marks.get(oid) ?? 0) & marks) !== 0;
+    const number = this.ids.find(oid);
+    return number >= 0 && (this.marks[number] & marks) !== 0;
   }
 
   private mark(oid: Oid, marks: number): void {
-    this.marks.set(oid, (this.marks.get(oid) ?? 0) | marks);
+    this.marks[this.numbered(this.ids.add(oid))] |= marks;
+  }
+
+  /** The number of the raw id at `bytes[offset..]`, which is added when new. */
+  private numberAt(bytes: Uint8Array, offset: number): number {
+    return this.numbered(this.ids.addAt(bytes, offset));
+  }
+
+  /** `number`, once the marks have room for it. */
+  private numbered(number: number): number {
+    if (number >= this.marks.length) {
+      const grown = new Uint8Array(this.marks.length * 2);
+      grown.set(this.marks);
+      this.marks = grown;
+    }
+    return number;
   }
 }
 

@@ -3,8 +3,7 @@ import { CorruptDataError, LimitExceededError } from "../../errors.ts";
 import { objectHeader } from "../../object/object.ts";
 import { OID_BYTES, oidToHex, type Oid } from "../../oid.ts";
 import { kindToType, PackObjectKind, PACK_HEADER_BYTES, PACK_TRAILER_BYTES, readEntryHeader, readPackHeader } from "../format.ts";
-import type { PackLimits } from "../types.ts";
-import { InflatedDeltaCache } from "./delta-cache.ts";
+import type { IndexedObjectVisitor, PackLimits } from "../types.ts";
 
 /**
  * The smallest possible entry: a one-byte header and a zlib stream of an empty input
@@ -12,9 +11,6 @@ import { InflatedDeltaCache } from "./delta-cache.ts";
  * cannot fit the pack at this size is rejected before anything is allocated for it.
  */
 const MIN_ENTRY_BYTES = 9;
-
-/** How many bytes of inflated deltas the scan keeps for delta resolution. */
-export const DEFAULT_DELTA_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Every entry of a pack after the first pass (the "bytes_to_entries" step), as parallel typed
@@ -42,7 +38,6 @@ export interface ScannedPack {
   readonly oids: Oid[];
   /** The same ids as raw bytes, 20 per entry: what sorting and the .idx use. */
   readonly digests: Uint8Array;
-  readonly deltaCache: InflatedDeltaCache;
   /** Sum of the declared sizes: what this pass inflated. */
   readonly inflatedBytes: number;
 }
@@ -88,8 +83,15 @@ function inflateExactly(codec: Codec, input: Uint8Array, size: number, offset: n
  * size as its bound, the CRC-32 of every entry's raw bytes, the id of every non-delta object,
  * and finally the trailing SHA-1 over everything before it. Truncation, trailing bytes, an
  * object count the entries disagree with and sizes beyond `limits` are all refused here.
+ * Deltas are inflated again when resolved, as git's index-pack does: keeping them costs more
+ * (memory, and the collector's time over them) than inflating twice.
  */
-export function bytesToEntries(pack: Uint8Array, codec: Codec, limits: PackLimits, deltaCacheBytes = DEFAULT_DELTA_CACHE_BYTES): ScannedPack {
+export function bytesToEntries(
+  pack: Uint8Array,
+  codec: Codec,
+  limits: PackLimits,
+  onObject?: IndexedObjectVisitor,
+): ScannedPack {
   const { objectCount } = readPackHeader(pack);
   const trailerStart = pack.length - PACK_TRAILER_BYTES;
   if (objectCount > limits.maxObjectCount) {
@@ -107,7 +109,6 @@ export function bytesToEntries(pack: Uint8Array, codec: Codec, limits: PackLimit
   const refDeltasByBase = new Map<Oid, number[]>();
   const oids: Oid[] = new Array<Oid>(objectCount);
   const digests = new Uint8Array(objectCount * OID_BYTES);
-  const deltaCache = new InflatedDeltaCache(objectCount, deltaCacheBytes);
   let inflatedBytes = 0;
 
   let offset = PACK_HEADER_BYTES;
@@ -133,15 +134,14 @@ export function bytesToEntries(pack: Uint8Array, codec: Codec, limits: PackLimit
     crcs[index] = codec.crc32(pack.subarray(offset, end));
     if (header.baseOffset !== undefined) {
       ofsBases[index] = entryAt(offsets, index, header.baseOffset);
-      deltaCache.keep(index, data);
     } else if (header.baseOidOffset !== undefined) {
       const baseOid = oidToHex(pack, header.baseOidOffset);
       const group = refDeltasByBase.get(baseOid);
       if (group) group.push(index);
       else refDeltasByBase.set(baseOid, [index]);
-      deltaCache.keep(index, data);
     } else {
       oids[index] = hashEntry(codec, header.kind, data, digests, index);
+      onObject?.(oids[index], kindToType(header.kind), data);
     }
     offset = end;
   }
@@ -166,7 +166,6 @@ export function bytesToEntries(pack: Uint8Array, codec: Codec, limits: PackLimit
     refDeltasByBase,
     oids,
     digests,
-    deltaCache,
     inflatedBytes,
   };
 }

@@ -3,10 +3,10 @@ import { CorruptDataError } from "../../errors.ts";
 import type { ObjectReader } from "../../object/object.ts";
 import { OID_BYTES, writeOid, type Oid } from "../../oid.ts";
 import { kindToType, type PackObjectKind } from "../format.ts";
-import { DEFAULT_PACK_LIMITS, type IndexedEntry, type PackLimits } from "../types.ts";
+import { DEFAULT_PACK_LIMITS, type IndexedEntry, type IndexedObjectVisitor, type PackLimits } from "../types.ts";
 import { bytesToEntries } from "./bytes-to-entries.ts";
 import { entriesToBytes, type CompletedPack } from "./entries-to-bytes.ts";
-import { resolveDeltas, type ResolvedPack } from "./resolve-deltas.ts";
+import { DEFAULT_BASE_CACHE_BYTES, resolveDeltas, type ResolvedPack } from "./resolve-deltas.ts";
 import { sameOid, sortByOid } from "./sort-by-oid.ts";
 
 export interface IndexPackOptions {
@@ -14,6 +14,8 @@ export interface IndexPackOptions {
   limits?: Partial<PackLimits>;
   /** Where REF_DELTA bases missing from the pack are looked up (a thin pack's repository). */
   thinBases?: ObjectReader;
+  /** Sees every object of the pack (not the appended thin bases) as it is indexed: checks without a second read. */
+  onObject?: IndexedObjectVisitor;
 }
 
 export interface IndexedPack {
@@ -35,8 +37,9 @@ export interface IndexedPack {
 export function indexPack(pack: Uint8Array, options: IndexPackOptions): IndexedPack {
   const { codec } = options;
   const limits: PackLimits = { ...DEFAULT_PACK_LIMITS, ...options.limits };
-  const resolved = resolveDeltas(bytesToEntries(pack, codec, limits), codec, limits, options.thinBases);
-  const { scanned, thinBases } = resolved;
+  const scanned = bytesToEntries(pack, codec, limits, options.onObject);
+  const resolved = resolveDeltas(scanned, codec, limits, options.thinBases, DEFAULT_BASE_CACHE_BYTES, options.onObject);
+  const { thinBases } = resolved;
   if (thinBases.length === 0) {
     return { pack, packChecksum: scanned.packChecksum, entries: sortedEntries(resolved), appendedBases: [] };
   }

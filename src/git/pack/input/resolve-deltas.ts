@@ -3,8 +3,8 @@ import { applyDelta, readDeltaHeader } from "../../delta/apply.ts";
 import { LimitExceededError, MissingObjectError } from "../../errors.ts";
 import type { GitObject, ObjectReader } from "../../object/object.ts";
 import type { Oid } from "../../oid.ts";
-import { PackObjectKind, typeToKind } from "../format.ts";
-import type { PackLimits } from "../types.ts";
+import { kindToType, PackObjectKind, typeToKind } from "../format.ts";
+import type { IndexedObjectVisitor, PackLimits } from "../types.ts";
 import { hashEntry, inflateEntry, type ScannedPack } from "./bytes-to-entries.ts";
 
 /**
@@ -43,6 +43,47 @@ interface Frame {
   nextRefChild: number;
 }
 
+/** Free delta-result buffers kept for reuse at most; beyond it they are left to the collector. */
+const MAX_FREE_RESULT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Buffers for delta results, handed out again once their object is neither held as a base nor
+ * being looked at. Resolving a long history rebuilds every version of every tree (hundreds of
+ * megabytes for a large repository, nearly all of it short-lived); reusing the buffers keeps
+ * that from piling up as garbage, which the collector frees late (peak memory) and at a cost.
+ * Buffers come in power-of-two sizes; only buffers made here are ever taken back.
+ */
+class ResultBuffers {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly made = new WeakSet<ArrayBuffer>();
+  private freeBytes = 0;
+
+  take = (size: number): Uint8Array => {
+    const capacity = size <= 64 ? 64 : 2 ** Math.ceil(Math.log2(size));
+    const reused = this.free.get(capacity)?.pop();
+    if (reused) {
+      this.freeBytes -= capacity;
+      return new Uint8Array(reused, 0, size);
+    }
+    const buffer = new ArrayBuffer(capacity);
+    this.made.add(buffer);
+    return new Uint8Array(buffer, 0, size);
+  };
+
+  /** Takes back `data` (nothing else may use it any more), if it came from here. */
+  give(data: Uint8Array): void {
+    const buffer = data.buffer as ArrayBuffer;
+    if (!this.made.has(buffer) || this.freeBytes + buffer.byteLength > MAX_FREE_RESULT_BYTES) return;
+    let list = this.free.get(buffer.byteLength);
+    if (!list) {
+      list = [];
+      this.free.set(buffer.byteLength, list);
+    }
+    list.push(buffer);
+    this.freeBytes += buffer.byteLength;
+  }
+}
+
 function isDelta(kind: number): boolean {
   return kind === PackObjectKind.OfsDelta || kind === PackObjectKind.RefDelta;
 }
@@ -62,8 +103,9 @@ export function resolveDeltas(
   limits: PackLimits,
   thinBases?: ObjectReader,
   baseCacheBytes = DEFAULT_BASE_CACHE_BYTES,
+  onObject?: IndexedObjectVisitor,
 ): ResolvedPack {
-  return new DeltaResolver(scanned, codec, limits, baseCacheBytes).run(thinBases);
+  return new DeltaResolver(scanned, codec, limits, baseCacheBytes, onObject).run(thinBases);
 }
 
 class DeltaResolver {
@@ -78,6 +120,7 @@ class DeltaResolver {
   private readonly thinBases: ThinBase[] = [];
   private readonly stack: Frame[] = [];
   private readonly held = new Map<number, Uint8Array>();
+  private readonly buffers = new ResultBuffers();
   private heldBytes = 0;
   /** Frames below this stack index hold no data. */
   private firstHeldFrame = 0;
@@ -88,6 +131,7 @@ class DeltaResolver {
     private readonly codec: Codec,
     private readonly limits: PackLimits,
     private readonly baseCacheBytes: number,
+    private readonly onObject: IndexedObjectVisitor | undefined,
   ) {
     const count = scanned.objectCount;
     this.objectKinds = new Uint8Array(count);
@@ -164,8 +208,10 @@ class DeltaResolver {
       }
       const base = this.held.get(frame.node) ?? this.rebuild(frame.node);
       // The last child: nothing else needs this base once the child is built.
-      if (!this.hasNextChild(frame)) this.pop();
+      const last = !this.hasNextChild(frame);
+      if (last) this.pop(false);
       this.resolveChild(child, frame, base);
+      if (last) this.buffers.give(base);
     }
   }
 
@@ -183,16 +229,18 @@ class DeltaResolver {
     this.depths[child] = depth;
     this.resolvedBases[child] = parent.node;
     this.scanned.oids[child] = hashEntry(this.codec, parent.kind, data, this.scanned.digests, child);
+    this.onObject?.(this.scanned.oids[child], kindToType(parent.kind), data);
     if (this.hasChildren(child)) this.push(child, parent.kind, depth, data);
+    else this.buffers.give(data);
   }
 
   private applyEntryDelta(entry: number, base: Uint8Array): Uint8Array {
-    const delta = this.scanned.deltaCache.take(entry) ?? inflateEntry(this.scanned, this.codec, entry);
+    const delta = inflateEntry(this.scanned, this.codec, entry);
     this.inflatedBytes += readDeltaHeader(delta).resultSize;
     if (this.inflatedBytes > this.limits.maxInflatedBytes) {
       throw new LimitExceededError("pack.inflated-size", `pack inflates to more than the limit of ${this.limits.maxInflatedBytes} bytes`);
     }
-    return applyDelta(base, delta, this.limits.maxObjectSize);
+    return applyDelta(base, delta, this.limits.maxObjectSize, this.buffers.take);
   }
 
   private push(node: number, kind: PackObjectKind, depth: number, data: Uint8Array): void {
@@ -215,8 +263,9 @@ class DeltaResolver {
     return frame.nextOfsChild < frame.ofsChildrenEnd || (frame.refChildren !== undefined && frame.nextRefChild < frame.refChildren.length);
   }
 
-  private pop(): void {
-    this.release((this.stack.pop() as Frame).node);
+  /** Pops the top frame; its data is given back for reuse unless the caller still uses it (`recycle` false). */
+  private pop(recycle = true): void {
+    this.release((this.stack.pop() as Frame).node, recycle);
     this.firstHeldFrame = Math.max(0, Math.min(this.firstHeldFrame, this.stack.length - 1));
   }
 
@@ -231,11 +280,12 @@ class DeltaResolver {
     }
   }
 
-  private release(node: number): void {
+  private release(node: number, recycle = true): void {
     const data = this.held.get(node);
     if (data === undefined) return;
     this.held.delete(node);
     this.heldBytes -= data.length;
+    if (recycle) this.buffers.give(data);
   }
 
   /** Rebuilds a dropped base from the nearest held ancestor, the pack, or its thin base. */
@@ -247,7 +297,11 @@ class DeltaResolver {
       ancestor = this.resolvedBases[ancestor];
     }
     let data = this.held.get(ancestor) ?? (ancestor >= 0 ? inflateEntry(this.scanned, this.codec, ancestor) : this.thinBases[-ancestor - 1].data);
-    for (let i = chain.length - 1; i >= 0; i--) data = applyDelta(data, inflateEntry(this.scanned, this.codec, chain[i]), this.limits.maxObjectSize);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const base = data;
+      data = applyDelta(base, inflateEntry(this.scanned, this.codec, chain[i]), this.limits.maxObjectSize, this.buffers.take);
+      if (base !== this.held.get(ancestor)) this.buffers.give(base);
+    }
     this.hold(node, data);
     return data;
   }

@@ -1,0 +1,34 @@
+/** What the server benchmarks (serve.ts, large.ts) share: their common options, git runner and table. */
+import { join } from "node:path";
+
+/** Options every server benchmark takes (see peers.ts). */
+export const PEER_OPTIONS = {
+  binary: { type: "boolean", default: false },
+  "cgi-bridge": { type: "boolean", default: false },
+  "no-pin": { type: "boolean", default: false },
+  profile: { type: "boolean", default: false },
+  timeout: { type: "string", default: "20" },
+} as const;
+
+/** An environment for git clients that reads no user or system configuration. */
+export function isolatedGitEnv(tmp: string): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(tmp, "home"), GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+}
+
+/** Runs git in `env` (in `tmp` unless told); resolves to stdout, throws on failure. */
+export function gitRunner(env: Record<string, string>, tmp: string): (args: string[], cwd?: string) => Promise<string> {
+  return async (args, cwd = tmp) => {
+    const child = Bun.spawn(["git", ...args], { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 600_000 });
+    const [status, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    if (status !== 0) throw new Error(`git ${args.join(" ")} failed (${status}): ${stderr.trim()}`);
+    return stdout;
+  };
+}
+
+export const fixed = (value: number, digits = 0) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Rows as aligned columns: the first left-aligned, the others right-aligned. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ")).join("\n");
+}
