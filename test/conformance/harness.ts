@@ -59,20 +59,34 @@ export interface ServerOptions {
   variant: Variant;
   /** More `stategit serve` flags, such as --allow-force-push. */
   flags?: readonly string[];
+  /** `--storage` and `--database` URLs; by default file storage and SQLite in the server's own directory. */
+  storage?: string;
+  database?: string;
+  /** Added to the server's environment (and its administration commands'), e.g. STORAGE_EMULATOR_HOST. */
+  env?: Record<string, string>;
+}
+
+/** What a server runs on and with: shared by every instance started with `another()`. */
+interface Deployment {
+  readonly variant: Variant;
+  readonly flags: readonly string[];
+  /** `--storage URL --database URL` */
+  readonly data: readonly string[];
+  readonly env: Record<string, string | undefined>;
 }
 
 /**
- * One `stategit serve` process on a free port, with its own file storage and SQLite database, an
- * organisation and a key. Its output goes to a file (never a pipe nobody drains).
+ * One `stategit serve` process on a free port, by default with its own file storage and SQLite
+ * database, an organisation and a key; `another()` starts more instances on the same storage and
+ * database. Its output goes to a file (never a pipe nobody drains).
  */
 export class StategitServer {
   readonly org = "conformance";
   private agentCount = 0;
 
   private constructor(
-    readonly variant: Variant,
+    private readonly deployment: Deployment,
     private readonly root: string,
-    private readonly flags: readonly string[],
     private readonly cleanup: () => void,
     private process: Bun.Subprocess,
     private address: string,
@@ -82,32 +96,57 @@ export class StategitServer {
   static async start(options: ServerOptions): Promise<StategitServer> {
     if (options.variant === "binary") ensureBinary();
     const { path: root, cleanup } = tempDir("stategit-conformance-");
-    const admin = (args: string[]) => runAdmin(options.variant, root, [...args, ...dataArgs(root)]);
-    const flags = options.flags ?? [];
+    const deployment: Deployment = {
+      variant: options.variant,
+      flags: options.flags ?? [],
+      data: ["--storage", options.storage ?? `file:${join(root, "repos")}`, "--database", options.database ?? `sqlite:${join(root, "db.sqlite")}`],
+      env: { ...process.env, ...options.env },
+    };
     try {
-      await admin(["org", "create", "conformance"]);
-      const key = (await admin(["key", "create", "conformance"])).stdout.trim();
-      const { process, origin } = await launch(options.variant, root, flags);
-      return new StategitServer(options.variant, root, flags, cleanup, process, origin, key);
+      await runAdmin(deployment, root, ["org", "create", "conformance"]);
+      const key = (await runAdmin(deployment, root, ["key", "create", "conformance"])).stdout.trim();
+      const { process, origin } = await launch(deployment, root, "0");
+      return new StategitServer(deployment, root, cleanup, process, origin, key);
     } catch (error) {
       cleanup();
       throw error;
     }
   }
 
-  /** `http://127.0.0.1:PORT`; a restart changes the port. */
+  /** Another instance on the same storage and database, flags and key, with a directory (and log) of its own. */
+  async another(): Promise<StategitServer> {
+    const { path: root, cleanup } = tempDir("stategit-conformance-");
+    try {
+      const { process, origin } = await launch(this.deployment, root, "0");
+      return new StategitServer(this.deployment, root, cleanup, process, origin, this.key);
+    } catch (error) {
+      cleanup();
+      throw error;
+    }
+  }
+
+  get variant(): Variant {
+    return this.deployment.variant;
+  }
+
+  /** `http://127.0.0.1:PORT`; restarts keep the port. */
   get origin(): string {
     return this.address;
   }
 
+  /** The server process's id. */
+  get pid(): number {
+    return this.process.pid;
+  }
+
   /**
-   * Stops the process with SIGTERM and starts a new one on the same storage and database;
-   * returns the old process's exit status.
+   * Stops the process with `signal` (SIGTERM: drain and exit) and starts a new one on the same
+   * port, storage and database; returns the old process's exit status (null when a signal ended it).
    */
-  async restart(): Promise<number | null> {
-    this.process.kill("SIGTERM");
+  async restart(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | null> {
+    this.process.kill(signal);
     const status = await this.process.exited;
-    const { process, origin } = await launch(this.variant, this.root, this.flags);
+    const { process, origin } = await launch(this.deployment, this.root, new URL(this.address).port);
     this.process = process;
     this.address = origin;
     return status;
@@ -115,9 +154,8 @@ export class StategitServer {
 
   /** Runs an administration command against this server's storage and database; throws on failure. */
   admin(args: string[]): Promise<ProcessResult> {
-    return runAdmin(this.variant, this.root, [...args, ...dataArgs(this.root)]);
+    return runAdmin(this.deployment, this.root, args);
   }
-
   /** Creates `org` (if new) and returns a new key for it. */
   async newKey(org = this.org): Promise<string> {
     await this.admin(["org", "create", org]);
@@ -156,13 +194,14 @@ function logPathOf(root: string): string {
   return join(root, "server.log");
 }
 
-/** Starts `stategit serve` on a free port; its output is appended to the root's server.log. */
-async function launch(variant: Variant, root: string, flags: readonly string[]): Promise<{ process: Bun.Subprocess; origin: string }> {
+/** Starts `stategit serve` on `port` (0: a free one); its output is appended to the root's server.log. */
+async function launch(deployment: Deployment, root: string, port: string): Promise<{ process: Bun.Subprocess; origin: string }> {
   const logPath = logPathOf(root);
   const log = openSync(logPath, "a");
   const logStart = statSync(logPath).size;
-  const proc = Bun.spawn([...stategitCommand(variant), "serve", "--listen", "127.0.0.1:0", ...dataArgs(root), ...flags], {
+  const proc = Bun.spawn([...stategitCommand(deployment.variant), "serve", "--listen", `127.0.0.1:${port}`, ...deployment.data, ...deployment.flags], {
     cwd: root,
+    env: deployment.env,
     stdin: "ignore",
     stdout: log,
     stderr: log,
@@ -177,12 +216,8 @@ async function launch(variant: Variant, root: string, flags: readonly string[]):
   }
 }
 
-function dataArgs(root: string): string[] {
-  return ["--storage", `file:${join(root, "repos")}`, "--database", `sqlite:${join(root, "db.sqlite")}`];
-}
-
-async function runAdmin(variant: Variant, cwd: string, args: string[]): Promise<ProcessResult> {
-  const result = await runProcess([...stategitCommand(variant), ...args], { cwd, env: process.env });
+async function runAdmin(deployment: Deployment, cwd: string, args: string[]): Promise<ProcessResult> {
+  const result = await runProcess([...stategitCommand(deployment.variant), ...args, ...deployment.data], { cwd, env: deployment.env });
   if (result.exitCode !== 0) throw new Error(`stategit ${args.join(" ")} failed (${result.exitCode}): ${result.stderr}`);
   return result;
 }
