@@ -62,6 +62,17 @@ export const GCS_AND_POSTGRES: Backend = {
   },
 };
 
+/**
+ * File storage and PostgreSQL, the server's connections named `applicationName` (a startup
+ * parameter taken from the URL), so that a test can find and terminate them.
+ */
+export async function fileAndPostgres(applicationName: string): Promise<Deployment> {
+  const database = await postgresDatabase();
+  const url = new URL(database.url);
+  url.searchParams.set("application_name", applicationName);
+  return { server: { database: url.toString() }, cleanup: () => database.cleanup() };
+}
+
 /** The GCS emulator with SQLite, for the storage fault tests that need no PostgreSQL. */
 export async function gcsAndSqlite(): Promise<Deployment> {
   const emulator = await startGcsEmulator({ buckets: [BUCKET] });
@@ -106,7 +117,7 @@ export interface RefOutcome {
   ref: string;
   commit: string;
   verdict: RefVerdict;
-  /** git's porcelain summary, or its stderr when there was none. */
+  /** git's porcelain summary, or its first error line when there was none. */
   detail: string;
 }
 
@@ -126,13 +137,18 @@ export function pushVerdicts(result: ProcessResult, commit: string, refs: readon
   }
   return refs.map((ref) => {
     const line = lines.get(ref);
-    if (!line) return { ref, commit, verdict: "error", detail: result.stderr.trim() || `exit ${result.exitCode}, no status for ${ref}` };
+    if (!line) return { ref, commit, verdict: "error", detail: failureLine(result) ?? `exit ${result.exitCode}, no status for ${ref}` };
     if (line.flag === "!") {
       const clean = CLEAN_REFUSALS.some((reason) => line.summary.includes(`(${reason})`));
       return { ref, commit, verdict: clean ? "refused" : "error", detail: line.summary };
     }
     return { ref, commit, verdict: "ok", detail: line.summary };
   });
+}
+
+/** The first `error:` or `fatal:` line git printed. */
+function failureLine(result: ProcessResult): string | undefined {
+  return result.stderr.split("\n").find((line) => /^(error|fatal): /.test(line));
 }
 
 /** Counts of verdicts per kind of ref and the distinct reasons of the others, for the test's output. */
@@ -164,6 +180,8 @@ export function seedFromEnvironment(name: string): number {
  */
 export class PushingClient {
   readonly outcomes: RefOutcome[] = [];
+  /** A push is running. */
+  pushing = false;
   private attempts = 0;
 
   private constructor(
@@ -199,7 +217,10 @@ export class PushingClient {
   async pushHead(url: string, tag: string): Promise<RefOutcome[]> {
     const commit = await this.git.revParse(this.repo, "HEAD");
     const refs = ["refs/heads/main", tag];
-    const result = await this.git.run(["-C", this.repo, "push", "--porcelain", url, ...refs.map((ref) => `HEAD:${ref}`)]);
+    this.pushing = true;
+    const result = await this.git.run(["-C", this.repo, "push", "--porcelain", url, ...refs.map((ref) => `HEAD:${ref}`)]).finally(() => {
+      this.pushing = false;
+    });
     const outcomes = pushVerdicts(result, commit, refs);
     this.outcomes.push(...outcomes);
     return outcomes;
