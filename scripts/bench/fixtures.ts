@@ -4,7 +4,7 @@
  */
 import { seededRandom } from "../../test/support/random.ts";
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 export interface RepoShape {
   files: number;
@@ -75,4 +75,30 @@ export async function medianMs(runs: number, body: () => unknown): Promise<numbe
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/** Agent memory: 200 Markdown files, 2,000 commits, most touching a couple of blocks with a one-line edit. */
+export const MEMORY_SHAPE: RepoShape = { files: 200, commits: 2000, editsPerCommit: 2, randomBytesPerCommit: 0 };
+
+export interface RepositoryFacts {
+  path: string;
+  head: string;
+  /** What ls-refs with `symrefs` and `peel` lists, HEAD first with its target (gitprotocol-v2, "ls-refs"). */
+  refs: string[];
+  objects: number;
+  packBytes: number;
+}
+
+/** The benchmarks' memory repository (MEMORY_SHAPE), generated once into .bench/, and what the checks need of it. */
+export async function memoryRepository(git: (args: string[], cwd?: string) => Promise<string>): Promise<RepositoryFacts> {
+  const shape = MEMORY_SHAPE;
+  const path = join(resolve(import.meta.dir, "../.."), ".bench", `serve-repo-${shape.files}f-${shape.commits}c-${shape.editsPerCommit}e.git`);
+  generateRepository(path, shape);
+  const head = (await git(["rev-parse", "HEAD"], path)).trim();
+  const symref = (await git(["symbolic-ref", "HEAD"], path)).trim();
+  const refs = (await git(["for-each-ref", "--format=%(objectname) %(refname)%(if)%(*objectname)%(then) peeled:%(*objectname)%(end)", "refs/heads", "refs/tags"], path))
+    .split("\n")
+    .filter((line) => line !== "");
+  const counts = Object.fromEntries((await git(["count-objects", "-v"], path)).trim().split("\n").map((line) => line.split(": ")));
+  return { path, head, refs: [`${head} HEAD symref-target:${symref}`, ...refs], objects: Number(counts["in-pack"]), packBytes: Number(counts["size-pack"]) * 1024 };
 }

@@ -241,3 +241,26 @@ export async function upToDateFetchLoad(peer: Peer, exchange: UpToDateFetch, exp
     machineBusy: machine.map((now, cpuIndex) => (now.busy - client.machine[cpuIndex].busy) / Math.max(1, now.total - client.machine[cpuIndex].total)),
   };
 }
+
+export interface PeerUnderLoad {
+  peer: Peer;
+  expected: ExpectedAnswers;
+}
+
+/** Each peer in turn under `concurrency` clients: a warm-up, then the measurement (the warm-up's failures count too). */
+export async function measureFetches(
+  subjects: readonly PeerUnderLoad[],
+  exchange: UpToDateFetch,
+  concurrency: number,
+  run: { warmupMs: number; durationMs: number; say: (line: string) => void },
+): Promise<LoadResult[]> {
+  const results: LoadResult[] = [];
+  for (const { peer, expected } of subjects) {
+    run.say(`up-to-date fetches, ${concurrency} client(s): ${peer.name}`);
+    const warmup = await upToDateFetchLoad(peer, exchange, expected, concurrency, run.warmupMs);
+    const result = await upToDateFetchLoad(peer, exchange, expected, concurrency, run.durationMs);
+    for (const [what, count] of warmup.failures) result.failures.set(`${what} (warm-up)`, count);
+    results.push(result);
+  }
+  return results;
+}

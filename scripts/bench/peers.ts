@@ -66,6 +66,21 @@ export class Children {
   }
 }
 
+/**
+ * Stops every child and exits on SIGINT, SIGTERM or SIGHUP (status 130), or once the run has taken
+ * `minutes` (status 1); `cleanUp` removes what else the run made (temporary files, other processes).
+ */
+export function stopOnSignalOrTimeout(children: Children, minutes: number, say: (line: string) => void, cleanUp: () => void): void {
+  const stop = (why: string, status: number) => {
+    say(why);
+    children.killAllNow();
+    cleanUp();
+    process.exit(status);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => stop(`${signal}: stopping servers`, 130));
+  setTimeout(() => stop(`still running after ${minutes} minutes: stopping everything`, 1), minutes * 60_000).unref();
+}
+
 /** A port nothing listens on now (the kernel's pick for port 0). */
 export function freePort(): number {
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -177,9 +192,13 @@ export interface StategitPeerOptions {
   binary: boolean;
   /** Directory for a CPU profile of the server (`bun --cpu-prof`), written when it exits. */
   profileDir?: string;
+  /** `--storage URL --database URL`; by default file storage and SQLite in `tmp`. */
+  data?: string[];
+  /** The log's name in `tmp` (several instances need one each). */
+  logName?: string;
 }
 
-/** stategit serving file storage and SQLite in `tmp`, with an org `bench` and one API key. */
+/** stategit serving file storage and SQLite in `tmp` (or `data`), with an org `bench` and one API key. */
 export async function startStategitPeer(children: Children, options: StategitPeerOptions): Promise<Peer> {
   const binary = join(ROOT, "dist/stategit");
   if (options.binary && !existsSync(binary)) throw new Error(`--binary: ${binary} does not exist (bun run build)`);
@@ -187,14 +206,15 @@ export async function startStategitPeer(children: Children, options: StategitPee
   const admin = options.binary ? [binary] : [process.execPath, join(ROOT, "src/cli.ts")];
   const profile = options.profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${options.profileDir}`, `--preload=${PROFILE_EXIT}`] : [];
   const cli = options.binary ? admin : [process.execPath, ...profile, join(ROOT, "src/cli.ts")];
-  const data = ["--storage", `file:${join(options.tmp, "repos")}`, "--database", `sqlite:${join(options.tmp, "db.sqlite")}`];
+  const data = options.data ?? ["--storage", `file:${join(options.tmp, "repos")}`, "--database", `sqlite:${join(options.tmp, "db.sqlite")}`];
+  const logName = options.logName ?? "stategit";
   run([...admin, "org", "create", "bench", ...data], { cwd: ROOT });
   const key = new TextDecoder().decode(run([...admin, "key", "create", "bench", ...data], { cwd: ROOT })).trim();
   if (!key || key.includes("\n")) throw new Error(`key create printed ${JSON.stringify(key)}, expected one key`);
   const port = freePort();
-  const child = children.spawn("stategit", pinned(options.cpu, [...cli, "serve", "--listen", `127.0.0.1:${port}`, ...data]));
+  const child = children.spawn(logName, pinned(options.cpu, [...cli, "serve", "--listen", `127.0.0.1:${port}`, ...data]));
   const base = `http://127.0.0.1:${port}`;
-  await waitReady(children, "stategit", child, `${base}/healthz`, 200);
+  await waitReady(children, logName, child, `${base}/healthz`, 200);
   const repoUrl = `${base}${GIT_BASE}/${AGENT}/state.git`;
   return {
     name: "stategit",

@@ -20,13 +20,11 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, table } from "./harness.ts";
-import { generateRepository, run } from "./fixtures.ts";
-import { expectedAnswers, recordUpToDateFetch, upToDateFetchLoad, type ExpectedAnswers, type LoadResult, type UpToDateFetch } from "./load.ts";
-import { Children, startCannedPeer, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
+import { MEMORY_SHAPE as SHAPE, memoryRepository, run, type RepositoryFacts } from "./fixtures.ts";
+import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult, type PeerUnderLoad } from "./load.ts";
+import { Children, startCannedPeer, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
-// Agent memory: most commits touch a couple of blocks, each a one-line edit.
-const SHAPE = { files: 200, commits: 2000, editsPerCommit: 2, randomBytesPerCommit: 0 };
 const CONCURRENCY = [1, 16];
 const WARMUP_MS = 1000;
 const FETCH_TARGET = 5;
@@ -53,20 +51,7 @@ function removeTmp(): void {
   rmSync(tmp, { recursive: true, force: true });
 }
 
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, () => {
-    say(`${signal}: stopping servers`);
-    children.killAllNow();
-    removeTmp();
-    process.exit(130);
-  });
-}
-setTimeout(() => {
-  say(`still running after ${options.timeout} minutes: stopping everything`);
-  children.killAllNow();
-  removeTmp();
-  process.exit(1);
-}, Number(options.timeout) * 60_000).unref();
+stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
 
 const git = gitRunner(gitEnv, tmp);
 
@@ -78,27 +63,6 @@ function planCores(): { client?: number; server?: number; note: string } {
   }
   run(["taskset", "-a", "-p", "-c", "0", String(process.pid)]);
   return { client: 0, server: 1, note: `${cores} cores: load client and git clients pinned to cpu0, each server pinned to cpu1 (one at a time)` };
-}
-
-interface RepositoryFacts {
-  path: string;
-  head: string;
-  refs: string[];
-  objects: number;
-  packBytes: number;
-}
-
-async function benchRepository(): Promise<RepositoryFacts> {
-  const path = join(ROOT, ".bench", `serve-repo-${SHAPE.files}f-${SHAPE.commits}c-${SHAPE.editsPerCommit}e.git`);
-  generateRepository(path, SHAPE);
-  const head = (await git(["rev-parse", "HEAD"], path)).trim();
-  // What ls-refs with `symrefs` and `peel` lists, HEAD first with its target (gitprotocol-v2, "ls-refs").
-  const symref = (await git(["symbolic-ref", "HEAD"], path)).trim();
-  const refs = (await git(["for-each-ref", "--format=%(objectname) %(refname)%(if)%(*objectname)%(then) peeled:%(*objectname)%(end)", "refs/heads", "refs/tags"], path))
-    .split("\n")
-    .filter((line) => line !== "");
-  const counts = Object.fromEntries((await git(["count-objects", "-v"], path)).trim().split("\n").map((line) => line.split(": ")));
-  return { path, head, refs: [`${head} HEAD symref-target:${symref}`, ...refs], objects: Number(counts["in-pack"]), packBytes: Number(counts["size-pack"]) * 1024 };
 }
 
 async function loadStategit(peer: Peer, repository: string): Promise<number> {
@@ -150,30 +114,13 @@ async function measureClones(peers: Peer[], facts: RepositoryFacts): Promise<Clo
   });
 }
 
-interface PeerUnderLoad {
-  peer: Peer;
-  expected: ExpectedAnswers;
-}
-
-async function measureFetches(subjects: PeerUnderLoad[], exchange: UpToDateFetch, concurrency: number): Promise<LoadResult[]> {
-  const results: LoadResult[] = [];
-  for (const { peer, expected } of subjects) {
-    say(`up-to-date fetches, ${concurrency} client(s): ${peer.name}`);
-    const warmup = await upToDateFetchLoad(peer, exchange, expected, concurrency, WARMUP_MS);
-    const result = await upToDateFetchLoad(peer, exchange, expected, concurrency, durationMs);
-    for (const [what, count] of warmup.failures) result.failures.set(`${what} (warm-up)`, count);
-    results.push(result);
-  }
-  return results;
-}
-
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 async function main(): Promise<number> {
   const cores = planCores();
   say(`temporary directory ${tmp}`);
   const repoStart = performance.now();
-  const facts = await benchRepository();
+  const facts = await memoryRepository(git);
   say(`repository ${facts.path}: ${facts.objects} objects, ${fixed(facts.packBytes / 1024)} KiB packed (${fixed(performance.now() - repoStart)} ms)`);
 
   const gitPeer = await startGitPeer(children, { repository: facts.path, tmp, cpu: cores.server, forceBridge: options["cgi-bridge"], say });
@@ -200,8 +147,8 @@ async function main(): Promise<number> {
   // Servers run one at a time: only the one under load has work, the others idle.
   const fetchRows: { concurrency: number; results: LoadResult[]; ceiling: LoadResult }[] = [];
   for (const concurrency of CONCURRENCY) {
-    const [ceiling] = await measureFetches([calibration], exchange, concurrency);
-    fetchRows.push({ concurrency, results: await measureFetches(subjects, exchange, concurrency), ceiling });
+    const [ceiling] = await measureFetches([calibration], exchange, concurrency, { warmupMs: WARMUP_MS, durationMs, say });
+    fetchRows.push({ concurrency, results: await measureFetches(subjects, exchange, concurrency, { warmupMs: WARMUP_MS, durationMs, say }), ceiling });
   }
   await children.stop(canned.process);
 
