@@ -67,7 +67,7 @@ export interface ServerOptions {
 }
 
 /** What a server runs on and with: shared by every instance started with `another()`. */
-interface Deployment {
+interface ServerSetup {
   readonly variant: Variant;
   readonly flags: readonly string[];
   /** `--storage URL --database URL` */
@@ -85,7 +85,7 @@ export class StategitServer {
   private agentCount = 0;
 
   private constructor(
-    private readonly deployment: Deployment,
+    private readonly setup: ServerSetup,
     private readonly root: string,
     private readonly cleanup: () => void,
     private process: Bun.Subprocess,
@@ -96,17 +96,17 @@ export class StategitServer {
   static async start(options: ServerOptions): Promise<StategitServer> {
     if (options.variant === "binary") ensureBinary();
     const { path: root, cleanup } = tempDir("stategit-conformance-");
-    const deployment: Deployment = {
+    const setup: ServerSetup = {
       variant: options.variant,
       flags: options.flags ?? [],
       data: ["--storage", options.storage ?? `file:${join(root, "repos")}`, "--database", options.database ?? `sqlite:${join(root, "db.sqlite")}`],
       env: { ...process.env, ...options.env },
     };
     try {
-      await runAdmin(deployment, root, ["org", "create", "conformance"]);
-      const key = (await runAdmin(deployment, root, ["key", "create", "conformance"])).stdout.trim();
-      const { process, origin } = await launch(deployment, root, "0");
-      return new StategitServer(deployment, root, cleanup, process, origin, key);
+      await runAdmin(setup, root, ["org", "create", "conformance"]);
+      const key = (await runAdmin(setup, root, ["key", "create", "conformance"])).stdout.trim();
+      const { process, origin } = await launch(setup, root, "0");
+      return new StategitServer(setup, root, cleanup, process, origin, key);
     } catch (error) {
       cleanup();
       throw error;
@@ -117,8 +117,8 @@ export class StategitServer {
   async another(): Promise<StategitServer> {
     const { path: root, cleanup } = tempDir("stategit-conformance-");
     try {
-      const { process, origin } = await launch(this.deployment, root, "0");
-      return new StategitServer(this.deployment, root, cleanup, process, origin, this.key);
+      const { process, origin } = await launch(this.setup, root, "0");
+      return new StategitServer(this.setup, root, cleanup, process, origin, this.key);
     } catch (error) {
       cleanup();
       throw error;
@@ -126,7 +126,7 @@ export class StategitServer {
   }
 
   get variant(): Variant {
-    return this.deployment.variant;
+    return this.setup.variant;
   }
 
   /** `http://127.0.0.1:PORT`; restarts keep the port. */
@@ -146,7 +146,7 @@ export class StategitServer {
   async restart(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | null> {
     this.process.kill(signal);
     const status = await this.process.exited;
-    const { process, origin } = await launch(this.deployment, this.root, new URL(this.address).port);
+    const { process, origin } = await launch(this.setup, this.root, new URL(this.address).port);
     this.process = process;
     this.address = origin;
     return status;
@@ -154,7 +154,7 @@ export class StategitServer {
 
   /** Runs an administration command against this server's storage and database; throws on failure. */
   admin(args: string[]): Promise<ProcessResult> {
-    return runAdmin(this.deployment, this.root, args);
+    return runAdmin(this.setup, this.root, args);
   }
   /** Creates `org` (if new) and returns a new key for it. */
   async newKey(org = this.org): Promise<string> {
@@ -195,13 +195,13 @@ function logPathOf(root: string): string {
 }
 
 /** Starts `stategit serve` on `port` (0: a free one); its output is appended to the root's server.log. */
-async function launch(deployment: Deployment, root: string, port: string): Promise<{ process: Bun.Subprocess; origin: string }> {
+async function launch(setup: ServerSetup, root: string, port: string): Promise<{ process: Bun.Subprocess; origin: string }> {
   const logPath = logPathOf(root);
   const log = openSync(logPath, "a");
   const logStart = statSync(logPath).size;
-  const proc = Bun.spawn([...stategitCommand(deployment.variant), "serve", "--listen", `127.0.0.1:${port}`, ...deployment.data, ...deployment.flags], {
+  const proc = Bun.spawn([...stategitCommand(setup.variant), "serve", "--listen", `127.0.0.1:${port}`, ...setup.data, ...setup.flags], {
     cwd: root,
-    env: deployment.env,
+    env: setup.env,
     stdin: "ignore",
     stdout: log,
     stderr: log,
@@ -216,8 +216,8 @@ async function launch(deployment: Deployment, root: string, port: string): Promi
   }
 }
 
-async function runAdmin(deployment: Deployment, cwd: string, args: string[]): Promise<ProcessResult> {
-  const result = await runProcess([...stategitCommand(deployment.variant), ...args, ...deployment.data], { cwd, env: deployment.env });
+async function runAdmin(setup: ServerSetup, cwd: string, args: string[]): Promise<ProcessResult> {
+  const result = await runProcess([...stategitCommand(setup.variant), ...args, ...setup.data], { cwd, env: setup.env });
   if (result.exitCode !== 0) throw new Error(`stategit ${args.join(" ")} failed (${result.exitCode}): ${result.stderr}`);
   return result;
 }

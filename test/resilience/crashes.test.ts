@@ -6,7 +6,7 @@
  * (`git fsck --full` of a fresh clone, `stategit fsck`), and the next push works. A push that
  * ended in an error may or may not have landed.
  */
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import postgres from "postgres";
 import { GitClient, type StategitServer } from "../conformance/harness.ts";
 import { seededRandom } from "../support/random.ts";
@@ -99,8 +99,13 @@ async function withDeployment(deploy: () => Promise<Deployment>, instances: numb
 }
 
 describe("crashes and faults (slow)", () => {
-  const scratch = tempDir("stategit-crashes-");
-  const git = new GitClient(2, scratch.path);
+  let scratch: { path: string; cleanup: () => void } | undefined;
+  let git: GitClient;
+  beforeAll(() => {
+    scratch = tempDir("stategit-crashes-");
+    git = new GitClient(2, scratch.path);
+  });
+  afterAll(() => scratch?.cleanup());
 
   test(`${KILLS} SIGKILLs at random moments during a stream of pushes lose no acknowledged push and corrupt nothing`, async () => {
     const random = seededRandom(seedFromEnvironment("STATEGIT_KILL_SEED"));

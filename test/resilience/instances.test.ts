@@ -35,10 +35,12 @@ for (const backend of [FILE_AND_SQLITE, GCS_AND_POSTGRES]) {
   describe.skipIf(backend.skip !== undefined)(`${INSTANCES} instances on ${backend.name} (slow)`, () => {
     let deployment: Deployment | undefined;
     let instances: StategitServer[] = [];
-    const scratch = tempDir("stategit-instances-");
-    const git = new GitClient(2, scratch.path);
+    let scratch: { path: string; cleanup: () => void } | undefined;
+    let git: GitClient;
 
     beforeAll(async () => {
+      scratch = tempDir("stategit-instances-");
+      git = new GitClient(2, scratch.path);
       deployment = await backend.deploy();
       deployment.emulator?.setFaults({ objectWriteIntervalMs: GCS_OBJECT_WRITE_INTERVAL_MS });
       instances = await startInstances(deployment, INSTANCES);
@@ -46,7 +48,7 @@ for (const backend of [FILE_AND_SQLITE, GCS_AND_POSTGRES]) {
     afterAll(async () => {
       await stopInstances(instances);
       await deployment?.cleanup();
-      scratch.cleanup();
+      scratch?.cleanup();
     });
 
     test("concurrent pushes through different instances: each acknowledged one is in the history, each refused one cleanly, nothing else", async () => {
