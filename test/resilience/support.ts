@@ -37,30 +37,41 @@ async function postgresDatabase(): Promise<TestDatabase> {
   return postgres.create();
 }
 
-/** Stategit's defaults: file storage and SQLite, here in the first instance's directory. */
+/** stategit's defaults: file storage and SQLite, here in the first instance's directory. */
 export const FILE_AND_SQLITE: Backend = {
   name: "file + SQLite",
   skip: undefined,
   deploy: async () => ({ server: {}, cleanup: async () => {} }),
 };
 
-/** Production's shape: a bucket (the emulator, in this process) and PostgreSQL, a fresh schema per deployment. */
+/** A bucket of a new emulator (in this process, under a fresh prefix) with `database`, removed with it. */
+async function onEmulator(database: { url: string; cleanup(): Promise<void> }): Promise<Deployment> {
+  const emulator = await startGcsEmulator({ buckets: [BUCKET] }).catch(async (error: unknown) => {
+    await database.cleanup();
+    throw error;
+  });
+  return {
+    server: { storage: `gs://${BUCKET}/${crypto.randomUUID()}`, database: database.url, env: { STORAGE_EMULATOR_HOST: emulator.url } },
+    emulator,
+    cleanup: async () => {
+      await emulator.stop();
+      await database.cleanup();
+    },
+  };
+}
+
+/** Production's shape: a bucket (the emulator) and PostgreSQL, a fresh schema per deployment. */
 export const GCS_AND_POSTGRES: Backend = {
   name: "GCS emulator + PostgreSQL",
   skip: POSTGRES_SKIP,
-  deploy: async () => {
-    const database = await postgresDatabase();
-    const emulator = await startGcsEmulator({ buckets: [BUCKET] });
-    return {
-      server: { storage: `gs://${BUCKET}/${crypto.randomUUID()}`, database: database.url, env: { STORAGE_EMULATOR_HOST: emulator.url } },
-      emulator,
-      cleanup: async () => {
-        await emulator.stop();
-        await database.cleanup();
-      },
-    };
-  },
+  deploy: async () => onEmulator(await postgresDatabase()),
 };
+
+/** The GCS emulator with SQLite, for the storage fault tests that need no PostgreSQL. */
+export async function gcsAndSqlite(): Promise<Deployment> {
+  const dir = tempDir("stategit-resilience-db-");
+  return onEmulator({ url: `sqlite:${dir.path}/db.sqlite`, cleanup: async () => dir.cleanup() });
+}
 
 /**
  * File storage and PostgreSQL, the server's connections named `applicationName` (a startup
@@ -71,20 +82,6 @@ export async function fileAndPostgres(applicationName: string): Promise<Deployme
   const url = new URL(database.url);
   url.searchParams.set("application_name", applicationName);
   return { server: { database: url.toString() }, cleanup: () => database.cleanup() };
-}
-
-/** The GCS emulator with SQLite, for the storage fault tests that need no PostgreSQL. */
-export async function gcsAndSqlite(): Promise<Deployment> {
-  const emulator = await startGcsEmulator({ buckets: [BUCKET] });
-  const dir = tempDir("stategit-resilience-db-");
-  return {
-    server: { storage: `gs://${BUCKET}/${crypto.randomUUID()}`, database: `sqlite:${dir.path}/db.sqlite`, env: { STORAGE_EMULATOR_HOST: emulator.url } },
-    emulator,
-    cleanup: async () => {
-      await emulator.stop();
-      dir.cleanup();
-    },
-  };
 }
 
 /** `count` instances on one deployment, the first owning the organisation and key. */
@@ -214,16 +211,14 @@ export class PushingClient {
   }
 
   /** Pushes HEAD to main and to `tag` in one push, recording both outcomes. */
-  async pushHead(url: string, tag: string): Promise<RefOutcome[]> {
+  private async pushHead(url: string, tag: string): Promise<void> {
     const commit = await this.git.revParse(this.repo, "HEAD");
     const refs = ["refs/heads/main", tag];
     this.pushing = true;
     const result = await this.git.run(["-C", this.repo, "push", "--porcelain", url, ...refs.map((ref) => `HEAD:${ref}`)]).finally(() => {
       this.pushing = false;
     });
-    const outcomes = pushVerdicts(result, commit, refs);
-    this.outcomes.push(...outcomes);
-    return outcomes;
+    this.outcomes.push(...pushVerdicts(result, commit, refs));
   }
 }
 
