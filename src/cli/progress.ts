@@ -4,13 +4,21 @@ import type { Io } from "./command.ts";
  * Progress of a long command (import, gc, fsck) on stderr. On a terminal: the label, a count
  * and, when the total is known, a bar, redrawn in place at most every REDRAW_MS. Elsewhere (a
  * log, a pipe, CI): nothing while it runs, then one summary line.
+ *
+ *     const progress = startProgress(io, { label: "Checking repositories", total: selected.length });
+ *     for (const repository of selected) { await check(repository); progress.advance(); }
+ *     progress.finish(`${selected.length} repositories, ${broken} with problems`);
  */
 export interface Progress {
   /** Counts `n` more items done. */
   advance(n?: number): void;
   /** Sets or corrects the number of items expected. */
   setTotal(total: number): void;
-  /** Ends the progress with its summary line, e.g. "12 repositories, 0 problems" (default: the count). */
+  /**
+   * Ends the progress: erases the bar, then writes `summary` (e.g. "12 repositories, 0 problems")
+   * as the one line that stays, with the time taken. Without a summary nothing stays: for commands
+   * that print their own result.
+   */
   finish(summary?: string): void;
 }
 
@@ -57,8 +65,13 @@ export function startProgress(io: Pick<Io, "err" | "errIsTerminal">, options: Pr
     finish(summary) {
       if (finished) return;
       finished = true;
+      const erase = io.errIsTerminal && lastDraw !== -Infinity ? `\r${CLEAR_TO_END}` : "";
+      if (summary === undefined) {
+        if (erase !== "") io.err(erase);
+        return;
+      }
       const seconds = ((clock() - started) / 1000).toFixed(1);
-      io.err(`${io.errIsTerminal ? "\r" : ""}${options.label}: ${summary ?? counts()}, done in ${seconds} s${io.errIsTerminal ? CLEAR_TO_END : ""}\n`);
+      io.err(`${erase}${options.label}: ${summary}, done in ${seconds} s\n`);
     },
   };
 }

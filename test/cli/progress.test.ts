@@ -35,9 +35,22 @@ describe("progress", () => {
     tick(100);
     progress.advance();
     expect(written.at(-1)).toBe(`\rImporting: [${"#".repeat(23)}${".".repeat(7)}]  75% 3/4\x1b[K`);
-    progress.finish();
-    expect(written.at(-1)).toBe("\rImporting: 3/4, done in 0.1 s\x1b[K\n");
+    progress.finish("4 repositories");
+    expect(written.at(-1)).toBe("\r\x1b[KImporting: 4 repositories, done in 0.1 s\n");
     expect(written).toHaveLength(3);
+  });
+
+  test("finished without a summary, the bar is erased and nothing stays (the command prints its own result)", () => {
+    const onTerminal = terminal(true);
+    const drawn = startProgress(onTerminal.io, { label: "gc", total: 2, clock: onTerminal.clock });
+    drawn.advance();
+    drawn.finish();
+    expect(onTerminal.written).toEqual([`\rgc: [${"#".repeat(15)}${".".repeat(15)}]  50% 1/2\x1b[K`, "\r\x1b[K"]);
+    const offTerminal = terminal(false);
+    const quiet = startProgress(offTerminal.io, { label: "gc", total: 2, clock: offTerminal.clock });
+    quiet.advance(2);
+    quiet.finish();
+    expect(offTerminal.written).toEqual([]);
   });
 
   test("without a total, the count alone; a total given later brings the bar", () => {
