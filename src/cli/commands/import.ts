@@ -1,10 +1,9 @@
 import { openDatabase } from "../../db/open.ts";
 import { deploymentRepositories } from "../../db/repositories.ts";
-import { checkName } from "../../names.ts";
 import { DEFAULT_MAX_REPOSITORY_BYTES, importRepositories, type ImportOutcome, type RepositoryReport } from "../../repo/import.ts";
 import { openStore, parseStoreUrl, STORE_URL_FORMS } from "../../storage/open.ts";
 import { usage, type Command } from "../command.ts";
-import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, dataConfig, positiveInteger } from "../config.ts";
+import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, dataConfig, positiveInteger, selection, SELECTION_OPTIONS } from "../config.ts";
 
 /** Repositories are imported one after the other: none needs to stay cached after its turn. */
 const IMPORT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -44,8 +43,7 @@ export const importCommand: Command = {
   args: [],
   options: [
     { name: "from", value: "URL", description: `where the .git directories are: ${STORE_URL_FORMS}` },
-    { name: "org", value: "ORG", description: "import only this organisation's repositories" },
-    { name: "agent", value: "ID", description: "import only the repositories of this agent id" },
+    ...SELECTION_OPTIONS,
     {
       name: "max-repository-bytes",
       value: "N",
@@ -68,10 +66,7 @@ export const importCommand: Command = {
   run: async ({ options, io }) => {
     const from = options.string("from");
     usage(() => parseStoreUrl(from));
-    const org = options.optionalString("org");
-    const agent = options.optionalString("agent");
-    if (org !== undefined) usage(() => checkName("organisation", org));
-    if (agent !== undefined) usage(() => checkName("agent id", agent));
+    const { org, repo: agent } = selection(options);
     const maxRepositoryBytes = positiveInteger("max-repository-bytes", options.string("max-repository-bytes"));
     const { storageUrl, databaseUrl } = dataConfig(options);
     const db = await openDatabase(databaseUrl);
