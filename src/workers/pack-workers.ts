@@ -168,7 +168,9 @@ export class PackWorkers implements PackWork {
   async merge(repository: ObjectDatabase, sources: readonly PackFile[], youngPacks: ReadonlySet<PackFile>, tips: readonly Oid[]): Promise<MergedObjects> {
     const young = [...youngPacks].map((file) => file.checksum);
     // Compaction runs in the background, once per repository at most: it waits whatever the queue.
-    const merged = (await this.run(sources, { kind: "merge-packs", young, tips: [...tips] }, [], true)) as MergedPack;
+    // In the repository's order (newest first), which decides the copy of an object stored twice that is reused.
+    const packs = repository.packs.filter((file) => sources.includes(file));
+    const merged = (await this.run(packs, { kind: "merge-packs", young, tips: [...tips] }, [], true)) as MergedPack;
     return { pack: merged.pack && this.open(merged.pack, repository), droppedObjects: merged.droppedObjects };
   }
 
