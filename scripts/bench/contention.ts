@@ -22,7 +22,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchRepository, memoryRepository, MEMORY_SHAPE, run, type RepoShape } from "./fixtures.ts";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, table } from "./harness.ts";
+import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, runBenchmark, table } from "./harness.ts";
 import { expectedAnswers, recordUpToDateFetch, upToDateFetchLoad, type ExpectedAnswers, type UpToDateFetch } from "./load.ts";
 import { Children, peerRepository, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
 
@@ -46,6 +46,10 @@ const gitEnv = isolatedGitEnv(tmp);
 const git = gitRunner(gitEnv, tmp);
 const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
 stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
+const stopEverything = async () => {
+  await children.stopAll();
+  removeTmp();
+};
 
 function planCores(): { client?: number; server?: number; note: string } {
   const cores = availableParallelism();
@@ -190,13 +194,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-let status = 1;
-try {
-  status = await main();
-} catch (error) {
-  say(`failed: ${(error as Error).stack ?? error}`);
-} finally {
-  await children.stopAll();
-  removeTmp();
-}
-process.exit(status);
+await runBenchmark(main, stopEverything, say);
