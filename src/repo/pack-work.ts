@@ -20,7 +20,10 @@ export interface MergedObjects {
  * a large push or a compaction does not hold up every other request.
  */
 export interface PackWork {
-  /** receivePack: throws UnpackError for a pack that cannot be unpacked. */
+  /**
+   * receivePack: throws UnpackError for a pack that cannot be unpacked. The pack's buffer may be
+   * taken (transferred to another thread): the caller must not read it afterwards.
+   */
   receive(repository: ObjectDatabase, pack: Uint8Array, limits?: Partial<PackLimits>): Promise<IncomingObjects>;
   /** mergeObjects over `sources`, which `repository` holds. */
   merge(repository: ObjectDatabase, sources: readonly PackFile[], youngPacks: ReadonlySet<PackFile>, tips: readonly Oid[]): Promise<MergedObjects>;
