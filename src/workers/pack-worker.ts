@@ -3,6 +3,7 @@
  * merges packs for compaction, with the same functions the request thread would run, over the
  * packs it holds. One job at a time; every outcome is a reply, never an uncaught error.
  */
+import { setPriority } from "node:os";
 import { defaultCodec } from "../git/codec/index.ts";
 import { decodePackIndex } from "../git/idxfile/index.ts";
 import { ObjectCache, ObjectDatabase } from "../git/odb/index.ts";
@@ -16,6 +17,18 @@ import { describeError, transferOf, type MergedPack, type PackWorkerJob, type Re
 import type { WorkerReply } from "./pool.ts";
 
 declare const self: Worker;
+
+/**
+ * This thread's nice value (Linux gives each thread its own): below the request thread's, so on
+ * a busy CPU the scheduler runs the light requests first and the packs in the time left. Where
+ * it may not be set, the thread runs at the process's priority.
+ */
+const WORKER_NICE = 10;
+try {
+  setPriority(WORKER_NICE);
+} catch {
+  // Not permitted here: the pool still works, with less priority given to light requests.
+}
 
 const codec = defaultCodec;
 /** Inflated objects (delta bases above all), shared by every pack this thread holds, as a repository's are. */
