@@ -15,6 +15,7 @@ import { MemoryApi } from "./memory-api.ts";
 import { Metrics } from "./metrics.ts";
 import { shutDown } from "./shutdown.ts";
 import { WriteGate } from "./write-gate.ts";
+import { PackWorkers } from "../workers/pack-workers.ts";
 
 export interface ServeLimits extends PackLimits {
   maxBodyBytes: number;
@@ -30,6 +31,10 @@ export interface ServeConfig {
   trustOrgHeader: boolean;
   allowForcePush: boolean;
   cacheBytes: number;
+  /** Worker threads for the CPU-heavy work; 0 runs it on the request thread. */
+  workers: number;
+  /** Heavy jobs that may wait for a busy worker. */
+  workerQueue: number;
   memory: MemoryRulesConfig;
   /** Compaction's grace period (CompactionOptions.gracePeriodMs). */
   gracePeriodMs: number;
@@ -61,8 +66,13 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
   const accounts = new Accounts(db);
   const store = gate.guard(timeCalls(openStore(config.storageUrl), metrics.storageCalls), ["createOnly", "delete"]);
+  const workers =
+    config.workers > 0
+      ? new PackWorkers({ size: config.workers, queueLimit: config.workerQueue, heldBytesPerWorker: Math.ceil(config.cacheBytes / config.workers), observer: metrics.workerPool })
+      : undefined;
   const repositories = deploymentRepositories(db, store, config.memory.blockLayout, {
     cacheBytes: config.cacheBytes,
+    packWork: workers,
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
     onBackgroundError: (error) => logger.log("error", "background work failed", { error: (error as Error).stack ?? String(error) }),
     metrics: metrics.repositoryCache,
@@ -84,6 +94,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     },
     logger,
     metrics,
+    offload: workers?.writePack,
     readinessChecks: [
       { name: "database", check: async () => void (await db.query("SELECT 1")) },
       { name: "storage", check: () => store.ping() },
@@ -108,6 +119,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const stop = () => {
     stopping ??= (async () => {
       await shutDown({ listener, gate, timeoutMs: config.shutdownTimeoutMs, logger, idle: () => repositories.idle() });
+      workers?.close();
       await db.close();
       logger.log("info", "stopped");
       logger.flush();
