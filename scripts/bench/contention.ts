@@ -18,12 +18,13 @@
  * --binary, --cgi-bridge, --no-pin, --timeout MINUTES (20).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchRepository, memoryRepository, MEMORY_SHAPE, run, type RepoShape } from "./fixtures.ts";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, runBenchmark, table } from "./harness.ts";
-import { expectedAnswers, recordUpToDateFetch, upToDateFetchLoad, type ExpectedAnswers, type UpToDateFetch } from "./load.ts";
+import { benchRepository, memoryRepository, MEMORY_SHAPE, type RepoShape } from "./fixtures.ts";
+import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, planCores, runBenchmark, table } from "./harness.ts";
+import { measureUnderPushAndClone, type ContentionRun } from "./contention-load.ts";
+import { expectedAnswers, recordUpToDateFetch } from "./load.ts";
 import { Children, peerRepository, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
 
 const SMALL_AGENT = "small-agent";
@@ -51,79 +52,8 @@ const stopEverything = async () => {
   removeTmp();
 };
 
-function planCores(): { client?: number; server?: number; note: string } {
-  const cores = availableParallelism();
-  if (options["no-pin"] || cores < 2 || !Bun.which("taskset")) return { note: `${cores} cores, nothing pinned` };
-  run(["taskset", "-a", "-p", "-c", "0", String(process.pid)]);
-  return { client: 0, server: 1, note: `${cores} cores: clients (this process, git) on cpu0, each server on cpu1` };
-}
-
-interface Latencies {
-  fetches: number;
-  p50: number;
-  p99: number;
-  max: number;
-  failures: string[];
-}
-
-function percentile(sorted: number[], share: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
-}
-
-async function fetchLatencies(peer: Peer, exchange: UpToDateFetch, expected: ExpectedAnswers): Promise<Latencies> {
-  const result = await upToDateFetchLoad(peer, exchange, expected, 1, durationMs);
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return {
-    fetches: result.fetches,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    max: sorted.at(-1) ?? NaN,
-    failures: [...result.failures].map(([what, count]) => `${what} × ${count}`),
-  };
-}
-
-/** Pushes a one-line commit from `work` to the peer's large repository, then clones it, until `stop` says so. */
-async function pushAndCloneLoop(peer: Peer, work: string, stop: () => boolean): Promise<number> {
-  let rounds = 0;
-  while (!stop()) {
-    await Bun.write(join(work, "dir0", "file0.md"), `edit ${peer.name} ${rounds} ${performance.now()}\n`);
-    await git(["-C", work, "commit", "-q", "-a", "-m", `round ${rounds}`]);
-    await git(["-C", work, "push", "-q", peer.gitUrl, "HEAD:refs/heads/main"]);
-    const clone = join(tmp, "load-clone");
-    await git(["-c", "protocol.version=2", "clone", "-q", "--bare", peer.gitUrl, clone]);
-    rmSync(clone, { recursive: true, force: true });
-    rounds++;
-  }
-  return rounds;
-}
-
-interface PeerRun {
-  peer: Peer;
-  idle: Latencies;
-  loaded: Latencies;
-  rounds: number;
-}
-
-async function measurePeer(peer: Peer, small: Peer, exchange: UpToDateFetch, expected: ExpectedAnswers, large: string): Promise<PeerRun> {
-  say(`${peer.name}: up-to-date fetches of the small repository, idle`);
-  const idle = await fetchLatencies(small, exchange, expected);
-  const work = join(tmp, `work-${peer.process.pid}`);
-  await git(["clone", "-q", large, work]);
-  await git(["-C", work, "config", "user.email", "bench@example.com"]);
-  await git(["-C", work, "config", "user.name", "Bench"]);
-  say(`${peer.name}: the same while another client pushes and clones the large repository`);
-  let stopped = false;
-  const loop = pushAndCloneLoop(peer, work, () => stopped);
-  // The first round runs before the measurement starts, so the load is there from its first fetch.
-  await Bun.sleep(1000);
-  const loaded = await fetchLatencies(small, exchange, expected);
-  stopped = true;
-  const rounds = await loop;
-  return { peer, idle, loaded, rounds };
-}
-
 async function main(): Promise<number> {
-  const cores = planCores();
+  const cores = planCores(options["no-pin"]);
   const load = async () => (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
   const loadAtStart = await load();
   say(`temporary directory ${tmp}`);
@@ -154,10 +84,11 @@ async function main(): Promise<number> {
   const fetcher = join(tmp, "fetcher");
   await git(["clone", "-q", "--no-checkout", smallFacts.path, fetcher]);
   const exchange = await recordUpToDateFetch(peerRepository(gitPeer, SMALL_AGENT), fetcher, gitEnv);
-  const runs: PeerRun[] = [];
+  const contention = { git, tmp, durationMs, say };
+  const runs: ContentionRun[] = [];
   for (const peer of [gitPeer, ...stategits]) {
     const small = peerRepository(peer, SMALL_AGENT);
-    runs.push(await measurePeer(peer, small, exchange, await expectedAnswers(small, exchange, smallFacts.refs), largeFacts.path));
+    runs.push(await measureUnderPushAndClone(contention, peer, small, exchange, await expectedAnswers(small, exchange, smallFacts.refs), largeFacts.path));
   }
 
   const [theirs, ...ours] = runs;
@@ -165,12 +96,12 @@ async function main(): Promise<number> {
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   const rows = [["up-to-date fetch of the small repository (ms)", ...runs.map((r) => r.peer.name), ...ours.map((r) => `${r.peer.name} / git`)]];
   for (const [label, pick] of [
-    ["idle: p50", (r: PeerRun) => r.idle.p50],
-    ["idle: p99", (r: PeerRun) => r.idle.p99],
-    ["idle: max", (r: PeerRun) => r.idle.max],
-    ["under push + clone: p50", (r: PeerRun) => r.loaded.p50],
-    ["under push + clone: p99", (r: PeerRun) => r.loaded.p99],
-    ["under push + clone: max", (r: PeerRun) => r.loaded.max],
+    ["idle: p50", (r: ContentionRun) => r.idle.p50],
+    ["idle: p99", (r: ContentionRun) => r.idle.p99],
+    ["idle: max", (r: ContentionRun) => r.idle.max],
+    ["under push + clone: p50", (r: ContentionRun) => r.loaded.p50],
+    ["under push + clone: p99", (r: ContentionRun) => r.loaded.p99],
+    ["under push + clone: max", (r: ContentionRun) => r.loaded.max],
   ] as const) {
     rows.push([label, ...runs.map((r) => ms(pick(r))), ...ours.map((r) => ratio(pick(r), pick(theirs)))]);
   }

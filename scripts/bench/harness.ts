@@ -1,5 +1,7 @@
 /** What the server benchmarks (serve.ts, large.ts) share: their common options, git runner and table. */
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { run } from "./fixtures.ts";
 
 /** Options every server benchmark takes (see peers.ts). */
 export const PEER_OPTIONS = {
@@ -9,6 +11,18 @@ export const PEER_OPTIONS = {
   profile: { type: "boolean", default: false },
   timeout: { type: "string", default: "20" },
 } as const;
+
+/**
+ * With two or more cores (and pinning not turned off), pins this process, and so the load and git
+ * clients it starts, to cpu0 and returns cpu1 for the servers, so each server gets the same single
+ * core; otherwise pins nothing.
+ */
+export function planCores(noPin: boolean): { client?: number; server?: number; note: string } {
+  const cores = availableParallelism();
+  if (noPin || cores < 2 || !Bun.which("taskset")) return { note: `${cores} cores, nothing pinned: clients and servers share them` };
+  run(["taskset", "-a", "-p", "-c", "0", String(process.pid)]);
+  return { client: 0, server: 1, note: `${cores} cores: clients (this process, git) on cpu0, each server on cpu1` };
+}
 
 /** An environment for git clients that reads no user or system configuration. */
 export function isolatedGitEnv(tmp: string): Record<string, string> {
@@ -24,6 +38,8 @@ export function gitRunner(env: Record<string, string>, tmp: string): (args: stri
     return stdout;
   };
 }
+
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export const fixed = (value: number, digits = 0) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
