@@ -29,16 +29,16 @@
  * measurement, --rounds N (5), --agents N (16), --binary, --cgi-bridge, --no-pin,
  * --timeout MINUTES (60).
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureUnderPushAndClone, type ContentionRun } from "./contention-load.ts";
 import { measureServer, statusBytes, type ServerCost } from "./cost.ts";
 import { benchRepository, MEMORY_SHAPE, prng, type RepoShape, type RepositoryFacts } from "./fixtures.ts";
-import { fixed, gitRunner, isolatedGitEnv, median, PEER_OPTIONS, planCores, runBenchmark, table } from "./harness.ts";
+import { renderTable, type Column, type Kind, type Row, type Target } from "./compare-table.ts";
+import { fixed, gitRunner, median, PEER_OPTIONS, planCores, setUpBenchmark } from "./harness.ts";
 import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult, type PeerUnderLoad, type UpToDateFetch } from "./load.ts";
-import { AGENT, Children, peerRepository, startCannedPeer, startDulwichPeer, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
+import { AGENT, peerRepository, startCannedPeer, startDulwichPeer, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
 const SIZES = {
   small: { files: 50, commits: 200, editsPerCommit: 2, randomBytesPerCommit: 0 },
@@ -76,16 +76,8 @@ const agentCount = Number(options.agents);
 if (sizes.some((size) => !(size in SIZES))) throw new Error(`--sizes takes a list of ${Object.keys(SIZES).join(", ")}`);
 if (!(durationMs > 0) || !(rounds >= 1) || !(agentCount >= 1)) throw new Error("--duration, --rounds and --agents take positive numbers");
 
-const say = (line: string) => process.stderr.write(`[compare-bench] ${line}\n`);
-const tmp = mkdtempSync(join(tmpdir(), "stategit-compare-bench-"));
-const children = new Children(tmp);
-const gitEnv = isolatedGitEnv(tmp);
-const git = gitRunner(gitEnv, tmp);
-const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
-stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
+const { say, tmp, children, gitEnv, git, finish } = setUpBenchmark("compare-bench", Number(options.timeout));
 
-type Kind = "git" | "dulwich" | "stategit";
-type Column = Kind | "canned";
 const KINDS: Kind[] = ["git", "dulwich", "stategit"];
 
 interface Server {
@@ -150,24 +142,6 @@ async function inRounds(servers: Server[], what: string, step: (server: Server, 
     for (const server of servers) costs[server.kind].push(await step(server, round));
   }
   return costs;
-}
-
-interface Target {
-  against: Column | "limit";
-  factor: number;
-}
-
-interface Row {
-  label: string;
-  values: Partial<Record<Column, number>>;
-  /** How a value prints: milliseconds, MiB, per second. */
-  unit: "ms" | "MiB" | "/s";
-  higherIsBetter?: boolean;
-  targets?: Target[];
-  /** For a "limit" target: the bound. */
-  limit?: number;
-  /** A note on a cell, e.g. dulwich's v0 answer in a v2 row. */
-  notes?: Partial<Record<Column, string>>;
 }
 
 const rows: Row[] = [];
@@ -389,47 +363,6 @@ async function largeRows(servers: Server[], facts: RepositoryFacts): Promise<voi
   }
 }
 
-function format(value: number | undefined, unit: Row["unit"]): string {
-  if (value === undefined) return "-";
-  if (unit === "MiB") return fixed(value);
-  return value < 10 ? fixed(value, 1) : fixed(value);
-}
-
-function describeTarget(target: Target, row: Row): string {
-  const sign = row.higherIsBetter ? "≥" : "≤";
-  if (target.against === "limit") return `${sign}${format(row.limit, row.unit)}`;
-  return `${sign}${target.factor}× ${target.against === "canned" ? "bare" : target.against}`;
-}
-
-function verdict(row: Row): string {
-  const ours = row.values.stategit;
-  const missed = (row.targets ?? []).filter((target) => {
-    const bound = target.against === "limit" ? row.limit : row.values[target.against] === undefined ? undefined : row.values[target.against]! * target.factor;
-    if (ours === undefined || bound === undefined) return false;
-    return row.higherIsBetter ? ours < bound : ours > bound;
-  });
-  if (!row.targets?.length || ours === undefined) return "";
-  return missed.length === 0 ? "met" : `MISSED (${missed.map((target) => (target.against === "limit" ? "limit" : target.against === "canned" ? "bare" : target.against)).join(", ")})`;
-}
-
-function render(): string {
-  const ratio = (row: Row, column: Column) => {
-    const [ours, theirs] = [row.values.stategit, row.values[column]];
-    return ours === undefined || theirs === undefined ? "" : `${(ours / theirs).toFixed(2)}×`;
-  };
-  const header = ["", "git http-backend", "dulwich", "stategit", "bare Bun", "stategit/git", "/dulwich", "/bare", "target", ""];
-  const body = rows.map((row) => [
-    `${row.label} (${row.unit === "/s" ? "fetches/s" : row.unit})`,
-    ...(["git", "dulwich", "stategit", "canned"] as const).map((column) => `${row.notes?.[column] ? `${row.notes[column]} ` : ""}${format(row.values[column], row.unit)}`),
-    ratio(row, "git"),
-    ratio(row, "dulwich"),
-    ratio(row, "canned"),
-    (row.targets ?? []).map((target) => describeTarget(target, row)).join(", "),
-    verdict(row),
-  ]);
-  return table([header, ...body]);
-}
-
 async function main(): Promise<number> {
   const cores = planCores(options["no-pin"]);
   const loadAtStart = loadAverage();
@@ -496,7 +429,7 @@ async function main(): Promise<number> {
     `${cores.note}; load average at start ${loadAtStart}, at the end ${loadAverage()} (the machine is shared)`,
     `wall: median of ${rounds} round(s) as the client saw it; server CPU: mean, the server process and its children; fetch rows ${durationMs / 1000} s each after a ${WARMUP_MS / 1000} s warm-up`,
     "",
-    render(),
+    renderTable(rows),
     "",
     "dulwich 0.21 answers protocol v0 only: its v0 figures stand in the v2 rows; the p99 rows fetch with v2 from git and stategit, v0 from dulwich.",
     `failures: ${failures.length === 0 ? "none (every answer checked)" : ""}`,
@@ -506,7 +439,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-await runBenchmark(main, async () => {
-  await children.stopAll();
-  removeTmp();
-}, say);
+await finish(main);

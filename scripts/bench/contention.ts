@@ -17,15 +17,13 @@
  * Options: --duration SECONDS (20) per measurement, --workers N (the pooled stategit's),
  * --binary, --cgi-bridge, --no-pin, --timeout MINUTES (20).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchRepository, memoryRepository, MEMORY_SHAPE, type RepoShape } from "./fixtures.ts";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, planCores, runBenchmark, table } from "./harness.ts";
+import { fixed, PEER_OPTIONS, planCores, setUpBenchmark, table } from "./harness.ts";
 import { measureUnderPushAndClone, type ContentionRun } from "./contention-load.ts";
 import { expectedAnswers, recordUpToDateFetch } from "./load.ts";
-import { Children, peerRepository, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
+import { peerRepository, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
 const SMALL_AGENT = "small-agent";
 const SMALL_SHAPE: RepoShape = { files: 10, commits: 20, editsPerCommit: 1, randomBytesPerCommit: 0 };
@@ -40,17 +38,7 @@ const { values: options } = parseArgs({
 const durationMs = Number(options.duration) * 1000;
 if (!(durationMs > 0)) throw new Error("--duration takes a positive number");
 
-const say = (line: string) => process.stderr.write(`[contention-bench] ${line}\n`);
-const tmp = mkdtempSync(join(tmpdir(), "stategit-contention-bench-"));
-const children = new Children(tmp);
-const gitEnv = isolatedGitEnv(tmp);
-const git = gitRunner(gitEnv, tmp);
-const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
-stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
-const stopEverything = async () => {
-  await children.stopAll();
-  removeTmp();
-};
+const { say, tmp, children, gitEnv, git, finish } = setUpBenchmark("contention-bench", Number(options.timeout));
 
 async function main(): Promise<number> {
   const cores = planCores(options["no-pin"]);
@@ -125,4 +113,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-await runBenchmark(main, stopEverything, say);
+await finish(main);

@@ -1,7 +1,9 @@
 /** What the server benchmarks (serve.ts, large.ts) share: their common options, git runner and table. */
-import { availableParallelism } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "./fixtures.ts";
+import { Children, stopOnSignalOrTimeout } from "./peers.ts";
 
 /** Options every server benchmark takes (see peers.ts). */
 export const PEER_OPTIONS = {
@@ -60,4 +62,24 @@ export async function runBenchmark(main: () => Promise<number>, cleanUp: () => P
     await cleanUp();
   }
   process.exit(status);
+}
+
+/**
+ * What a server benchmark sets up first: its log line writer, a temporary directory, the children
+ * it starts and git clients, all stopped and removed on a signal, after `timeoutMinutes`, or when
+ * `finish` has run the benchmark's main (whose status becomes the exit status).
+ */
+export function setUpBenchmark(name: string, timeoutMinutes: number) {
+  const say = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
+  const tmp = mkdtempSync(join(tmpdir(), `stategit-${name}-`));
+  const children = new Children(tmp);
+  const gitEnv = isolatedGitEnv(tmp);
+  const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  stopOnSignalOrTimeout(children, timeoutMinutes, say, removeTmp);
+  const cleanUp = async () => {
+    await children.stopAll();
+    removeTmp();
+  };
+  const finish = (main: () => Promise<number>) => runBenchmark(main, cleanUp, say);
+  return { say, tmp, children, gitEnv, git: gitRunner(gitEnv, tmp), finish };
 }

@@ -16,13 +16,12 @@
  * .bench/), --git-only (without stategit), --timeout MINUTES (20, then everything is stopped).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, planCores, runBenchmark, table } from "./harness.ts";
+import { fixed, PEER_OPTIONS, planCores, setUpBenchmark, table } from "./harness.ts";
 import { MEMORY_SHAPE as SHAPE, memoryRepository, type RepositoryFacts } from "./fixtures.ts";
 import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult, type PeerUnderLoad } from "./load.ts";
-import { Children, startCannedPeer, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
+import { startCannedPeer, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const CONCURRENCY = [1, 16];
@@ -42,18 +41,7 @@ const durationMs = Number(options.duration) * 1000;
 const cloneRuns = Number(options.clones);
 if (!(durationMs > 0) || !(cloneRuns >= 1)) throw new Error("--duration and --clones take positive numbers");
 
-const say = (line: string) => process.stderr.write(`[serve-bench] ${line}\n`);
-const tmp = mkdtempSync(join(tmpdir(), "stategit-serve-bench-"));
-const children = new Children(tmp);
-const gitEnv = isolatedGitEnv(tmp);
-
-function removeTmp(): void {
-  rmSync(tmp, { recursive: true, force: true });
-}
-
-stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
-
-const git = gitRunner(gitEnv, tmp);
+const { say, tmp, children, gitEnv, git, finish } = setUpBenchmark("serve-bench", Number(options.timeout));
 
 async function loadStategit(peer: Peer, repository: string): Promise<number> {
   const start = performance.now();
@@ -188,7 +176,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-await runBenchmark(main, async () => {
-  await children.stopAll();
-  removeTmp();
-}, say);
+await finish(main);
