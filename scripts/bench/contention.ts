@@ -7,14 +7,15 @@
  * small repository (GET info/refs + POST ls-refs, protocol v2, recorded from `git fetch`, every
  * answer checked) and records each fetch's time: first alone (idle), then while another client
  * pushes a one-line commit to the large repository and clones it (`git clone --bare`, protocol
- * v2), again and again. Printed: p50, p99 and max of the fetch times, idle and under load, and
+ * v2), again and again. The peers take turns, for several rounds, so that the shared machine's
+ * load falls on each alike. Printed: p50, p99 and max of the fetch times, idle and under load, and
  * the ratios to git. stategit runs twice: with its pack worker threads (--workers, by default one
  * per CPU) and with `--workers 0`, everything on the request thread (as before the pool).
  * Target (issue 8): p99 under load no higher than git's.
  * The clients run on cpu0, each server on cpu1 (with its worker threads, or its CGI processes),
  * so the servers get the same single core; the machine is shared, so its load is printed.
  *
- * Options: --duration SECONDS (20) per measurement, --workers N (the pooled stategit's),
+ * Options: --duration SECONDS (10) per measurement, --rounds N (3), --workers N (the pooled stategit's),
  * --binary, --cgi-bridge, --no-pin, --timeout MINUTES (20).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -32,12 +33,14 @@ const SMALL_SHAPE: RepoShape = { files: 10, commits: 20, editsPerCommit: 1, rand
 const { values: options } = parseArgs({
   options: {
     ...PEER_OPTIONS,
-    duration: { type: "string", default: "20" },
+    duration: { type: "string", default: "10" },
+    rounds: { type: "string", default: "3" },
     workers: { type: "string" },
   },
 });
-const durationMs = Number(options.duration) * 1000;
-if (!(durationMs > 0)) throw new Error("--duration takes a positive number");
+const roundMs = Number(options.duration) * 1000;
+const rounds = Number(options.rounds);
+if (!(roundMs > 0) || !(rounds >= 1)) throw new Error("--duration and --rounds take positive numbers");
 
 const say = (line: string) => process.stderr.write(`[contention-bench] ${line}\n`);
 const tmp = mkdtempSync(join(tmpdir(), "stategit-contention-bench-"));
@@ -58,68 +61,67 @@ function planCores(): { client?: number; server?: number; note: string } {
   return { client: 0, server: 1, note: `${cores} cores: clients (this process, git) on cpu0, each server on cpu1` };
 }
 
-interface Latencies {
-  fetches: number;
-  p50: number;
-  p99: number;
-  max: number;
-  failures: string[];
-}
-
-function percentile(sorted: number[], share: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
-}
-
-async function fetchLatencies(peer: Peer, exchange: UpToDateFetch, expected: ExpectedAnswers): Promise<Latencies> {
-  const result = await upToDateFetchLoad(peer, exchange, expected, 1, durationMs);
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return {
-    fetches: result.fetches,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    max: sorted.at(-1) ?? NaN,
-    failures: [...result.failures].map(([what, count]) => `${what} × ${count}`),
-  };
-}
-
-/** Pushes a one-line commit from `work` to the peer's large repository, then clones it, until `stop` says so. */
-async function pushAndCloneLoop(peer: Peer, work: string, stop: () => boolean): Promise<number> {
-  let rounds = 0;
-  while (!stop()) {
-    await Bun.write(join(work, "dir0", "file0.md"), `edit ${peer.name} ${rounds} ${performance.now()}\n`);
-    await git(["-C", work, "commit", "-q", "-a", "-m", `round ${rounds}`]);
-    await git(["-C", work, "push", "-q", peer.gitUrl, "HEAD:refs/heads/main"]);
-    const clone = join(tmp, "load-clone");
-    await git(["-c", "protocol.version=2", "clone", "-q", "--bare", peer.gitUrl, clone]);
-    rmSync(clone, { recursive: true, force: true });
-    rounds++;
-  }
-  return rounds;
-}
-
+/** One peer's fetch times (ms), idle and under load, over every round, and what failed. */
 interface PeerRun {
   peer: Peer;
-  idle: Latencies;
-  loaded: Latencies;
+  small: Peer;
+  expected: ExpectedAnswers;
+  /** A clone of the large repository the pushes are made from. */
+  work: string;
+  idle: number[];
+  loaded: number[];
+  failures: string[];
+  /** Push + clone rounds of the large repository. */
   rounds: number;
 }
 
-async function measurePeer(peer: Peer, small: Peer, exchange: UpToDateFetch, expected: ExpectedAnswers, large: string): Promise<PeerRun> {
-  say(`${peer.name}: up-to-date fetches of the small repository, idle`);
-  const idle = await fetchLatencies(small, exchange, expected);
-  const work = join(tmp, `work-${peer.process.pid}`);
-  await git(["clone", "-q", large, work]);
-  await git(["-C", work, "config", "user.email", "bench@example.com"]);
-  await git(["-C", work, "config", "user.name", "Bench"]);
-  say(`${peer.name}: the same while another client pushes and clones the large repository`);
+interface Summary {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+interface PeerSummary {
+  run: PeerRun;
+  idle: Summary;
+  loaded: Summary;
+}
+
+function summary(latencies: readonly number[]): Summary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+}
+
+async function fetchLatencies(run: PeerRun, exchange: UpToDateFetch, into: number[]): Promise<void> {
+  const result = await upToDateFetchLoad(run.small, exchange, run.expected, 1, roundMs);
+  into.push(...result.latenciesMs);
+  run.failures.push(...[...result.failures].map(([what, count]) => `${what} × ${count}`));
+}
+
+/** Pushes a one-line commit from `work` to the peer's large repository, then clones it, until `stop` says so. */
+async function pushAndCloneLoop(run: PeerRun, stop: () => boolean): Promise<void> {
+  while (!stop()) {
+    await Bun.write(join(run.work, "dir0", "file0.md"), `edit ${run.peer.name} ${run.rounds} ${performance.now()}\n`);
+    await git(["-C", run.work, "commit", "-q", "-a", "-m", `round ${run.rounds}`]);
+    await git(["-C", run.work, "push", "-q", run.peer.gitUrl, "HEAD:refs/heads/main"]);
+    const clone = join(tmp, "load-clone");
+    await git(["-c", "protocol.version=2", "clone", "-q", "--bare", run.peer.gitUrl, clone]);
+    rmSync(clone, { recursive: true, force: true });
+    run.rounds++;
+  }
+}
+
+/** One round of a peer: fetches alone, then fetches while the push + clone loop runs. */
+async function measureRound(run: PeerRun, exchange: UpToDateFetch): Promise<void> {
+  await fetchLatencies(run, exchange, run.idle);
   let stopped = false;
-  const loop = pushAndCloneLoop(peer, work, () => stopped);
-  // The first round runs before the measurement starts, so the load is there from its first fetch.
+  const loop = pushAndCloneLoop(run, () => stopped);
+  // The first push and clone start before the measurement, so the load is there from its first fetch.
   await Bun.sleep(1000);
-  const loaded = await fetchLatencies(small, exchange, expected);
+  await fetchLatencies(run, exchange, run.loaded);
   stopped = true;
-  const rounds = await loop;
-  return { peer, idle, loaded, rounds };
+  await loop;
 }
 
 async function main(): Promise<number> {
@@ -157,37 +159,49 @@ async function main(): Promise<number> {
   const runs: PeerRun[] = [];
   for (const peer of [gitPeer, ...stategits]) {
     const small = peerRepository(peer, SMALL_AGENT);
-    runs.push(await measurePeer(peer, small, exchange, await expectedAnswers(small, exchange, smallFacts.refs), largeFacts.path));
+    const work = join(tmp, `work-${runs.length}`);
+    await git(["clone", "-q", largeFacts.path, work]);
+    await git(["-C", work, "config", "user.email", "bench@example.com"]);
+    await git(["-C", work, "config", "user.name", "Bench"]);
+    runs.push({ peer, small, expected: await expectedAnswers(small, exchange, smallFacts.refs), work, idle: [], loaded: [], failures: [], rounds: 0 });
+  }
+  // Peers take turns, round after round, so that the machine's changing load falls on each alike.
+  for (let round = 1; round <= rounds; round++) {
+    for (const run of runs) {
+      say(`round ${round}/${rounds}: ${run.peer.name}, ${roundMs / 1000} s idle, then ${roundMs / 1000} s under push + clone`);
+      await measureRound(run, exchange);
+    }
   }
 
-  const [theirs, ...ours] = runs;
+  const summaries = runs.map((run): PeerSummary => ({ run, idle: summary(run.idle), loaded: summary(run.loaded) }));
+  const [theirs, ...ours] = summaries;
   const ms = (value: number) => fixed(value, 1);
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-  const rows = [["up-to-date fetch of the small repository (ms)", ...runs.map((r) => r.peer.name), ...ours.map((r) => `${r.peer.name} / git`)]];
+  const rows = [["up-to-date fetch of the small repository (ms)", ...runs.map((r) => r.peer.name), ...ours.map((r) => `${r.run.peer.name} / git`)]];
   for (const [label, pick] of [
-    ["idle: p50", (r: PeerRun) => r.idle.p50],
-    ["idle: p99", (r: PeerRun) => r.idle.p99],
-    ["idle: max", (r: PeerRun) => r.idle.max],
-    ["under push + clone: p50", (r: PeerRun) => r.loaded.p50],
-    ["under push + clone: p99", (r: PeerRun) => r.loaded.p99],
-    ["under push + clone: max", (r: PeerRun) => r.loaded.max],
+    ["idle: p50", (r: PeerSummary) => r.idle.p50],
+    ["idle: p99", (r: PeerSummary) => r.idle.p99],
+    ["idle: max", (r: PeerSummary) => r.idle.max],
+    ["under push + clone: p50", (r: PeerSummary) => r.loaded.p50],
+    ["under push + clone: p99", (r: PeerSummary) => r.loaded.p99],
+    ["under push + clone: max", (r: PeerSummary) => r.loaded.max],
   ] as const) {
-    rows.push([label, ...runs.map((r) => ms(pick(r))), ...ours.map((r) => ratio(pick(r), pick(theirs)))]);
+    rows.push([label, ...summaries.map((r) => ms(pick(r))), ...ours.map((r) => ratio(pick(r), pick(theirs)))]);
   }
-  rows.push(["fetches measured idle / under load", ...runs.map((r) => `${r.idle.fetches} / ${r.loaded.fetches}`), ...ours.map(() => "")]);
+  rows.push(["fetches measured idle / under load", ...runs.map((r) => `${r.idle.length} / ${r.loaded.length}`), ...ours.map(() => "")]);
   rows.push(["push + clone rounds of the large repository", ...runs.map((r) => String(r.rounds)), ...ours.map(() => "")]);
-  const failures = runs.flatMap((r) => [...r.idle.failures, ...r.loaded.failures].map((line) => `${r.peer.name}: ${line}`));
+  const failures = runs.flatMap((r) => r.failures.map((line) => `${r.peer.name}: ${line}`));
   const pooled = ours[ours.length - 1];
   const met = pooled.loaded.p99 <= theirs.loaded.p99;
   const out = [
     `stategit contention benchmark (git ${(await git(["version"])).trim().replace("git version ", "")}, bun ${Bun.version}, ${options.binary ? "dist/stategit" : "bun run src/cli.ts"})`,
     `large repository: ${MEMORY_SHAPE.files} files × ${MEMORY_SHAPE.commits} commits, ${largeFacts.objects} objects; small: ${SMALL_SHAPE.files} files × ${SMALL_SHAPE.commits} commits`,
     `cores: ${cores.note}; load average at start ${loadAtStart}, at the end ${await load()} (the machine is shared)`,
-    `each measurement: ${durationMs / 1000} s of one client's sequential up-to-date fetches (GET info/refs + POST ls-refs, v2, answers checked)`,
+    `${rounds} rounds, the peers in turn; in each, ${roundMs / 1000} s idle and ${roundMs / 1000} s under load of one client's sequential up-to-date fetches (GET info/refs + POST ls-refs, v2, answers checked)`,
     "",
     table(rows),
     "",
-    `target: p99 under load ≤ git's (${pooled.peer.name}): ${met ? "met" : "MISSED"}`,
+    `target: p99 under load ≤ git's (${pooled.run.peer.name}): ${met ? "met" : "MISSED"}`,
     `failures: ${failures.length === 0 ? "none" : failures.join("; ")}`,
   ];
   process.stdout.write(`${out.join("\n")}\n`);
