@@ -24,9 +24,9 @@ const PUSHES = 8;
 
 /** The `event: change` frames of an SSE response, as they arrive, with the time each was read. */
 class ChangeReader {
-  private readonly reader: ReadableStreamDefaultReader;
   private buffer = "";
   private readonly decoder = new TextDecoder();
+  private readonly reader;
 
   constructor(response: Response) {
     this.reader = response.body!.getReader();
