@@ -1,19 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { DatabaseError } from "../../db/adapter.ts";
-import { openDatabase } from "../../db/open.ts";
 import { WebhookStore, type Webhook } from "../../db/webhooks.ts";
 import { checkName } from "../../names.ts";
 import { usage, UsageError, type Command, type Options } from "../command.ts";
-import { dataConfig, DATA_OPTIONS } from "../config.ts";
+import { withDatabase } from "../accounts.ts";
+import { DATA_OPTIONS } from "../config.ts";
 
-/** Opens the configured database for one webhook command, and closes it after. */
-async function withWebhooks<T>(options: Options, fn: (webhooks: WebhookStore) => Promise<T>): Promise<T> {
-  const db = await openDatabase(dataConfig(options).databaseUrl);
-  try {
-    return await fn(new WebhookStore(db));
-  } finally {
-    await db.close();
-  }
+function withWebhooks<T>(options: Options, fn: (webhooks: WebhookStore) => Promise<T>): Promise<T> {
+  return withDatabase(options, (db) => fn(new WebhookStore(db)));
 }
 
 /** Only http(s) URLs without credentials: the URL is shown by `webhook list`, and the secret signs instead. */
