@@ -10,9 +10,9 @@ import { CONTENT_TYPE, Counter, Gauge, Histogram, Registry, ScrapedValue, type C
  */
 
 /** What a request was, for the duration and byte metrics (its route decides). */
-export type Operation = "info-refs" | "upload-pack" | "receive-pack" | "api" | "other";
+export type Operation = "info-refs" | "upload-pack" | "receive-pack" | "api" | "events" | "other";
 
-const OPERATIONS: readonly Operation[] = ["info-refs", "upload-pack", "receive-pack", "api", "other"];
+const OPERATIONS: readonly Operation[] = ["info-refs", "upload-pack", "receive-pack", "api", "events", "other"];
 
 /** A finished request, as the request log middleware measured it. */
 export interface RequestSample {

@@ -16,6 +16,7 @@ import { EVENT_DEADLINE_MS } from "../events/support.ts";
 const KEYS: Record<string, { org: string; admin: boolean }> = { acme_key: { org: "acme", admin: false }, other_key: { org: "other", admin: false } };
 
 function server(db: SqlAdapter, heartbeatMs = 60_000) {
+  const metrics = new Metrics({ version: "test", commit: "test" });
   const transport = new LocalTransport();
   const streams = new EventStreams(new EventLog(db), transport);
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false, eventTransport: transport });
@@ -27,7 +28,7 @@ function server(db: SqlAdapter, heartbeatMs = 60_000) {
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
     logger: createLogger("error", (text) => void process.stderr.write(text)),
-    metrics: new Metrics({ version: "test", commit: "test" }),
+    metrics,
     readinessChecks: [],
   });
   const request = (path: string, options: { key?: string; headers?: Record<string, string>; method?: string; body?: unknown } = {}) =>
@@ -40,7 +41,7 @@ function server(db: SqlAdapter, heartbeatMs = 60_000) {
     const response = await request(`/v1/agents/${agent}/blocks/human`, { method: "PUT", key: `${org}_key`, body: { value, description: "who" } });
     expect(response.status).toBe(200);
   };
-  return { request, write, streams };
+  return { request, write, streams, metrics };
 }
 
 /** Reads an SSE body until `until` holds for the text so far. */
@@ -145,12 +146,14 @@ for (const kind of DATABASE_KINDS) {
     });
 
     test("an idle stream sends heartbeats, and ends when the streams are closed (shutdown)", async () => {
-      const { request, streams } = server(await database.open(), 10);
+      const { request, streams, metrics } = server(await database.open(), 10);
       const live = await request("/v1/events");
       expect(await readUntil(live, (text) => text.includes(": heartbeat\n\n"))).toStartWith("retry: ");
       streams.close();
       const rest = await readUntil(live, () => false);
       expect(changes(rest)).toEqual([]);
+      // Streams are timed apart from the API's requests, whose latencies they would swamp.
+      expect(metrics.text().body).toContain('stategit_http_request_duration_seconds_count{operation="events"} 1\n');
     });
   });
 }
