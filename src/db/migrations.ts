@@ -115,6 +115,8 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at ${timestamp} NOT NULL
       )`,
       "CREATE INDEX events_agent ON events (org, agent, generation)",
+      // Webhook delivery follows each agent by seq.
+      "CREATE INDEX events_agent_seq ON events (org, agent, seq)",
       "CREATE INDEX events_org ON events (org, seq)",
       "CREATE INDEX events_age ON events (created_at)",
       // The newest generation and seq pruned per agent: a cursor below them may have missed events.
@@ -131,6 +133,8 @@ export const MIGRATIONS: readonly Migration[] = [
         url TEXT NOT NULL,
         secret TEXT NOT NULL,
         start_seq BIGINT NOT NULL,
+        -- The organisation's events up to this seq have been looked at for new agents to deliver to.
+        discovered_seq BIGINT NOT NULL,
         created_at ${timestamp} NOT NULL,
         last_status INTEGER,
         last_error TEXT,

@@ -68,7 +68,7 @@ export class WebhookStore {
       const known = await tx.query("SELECT 1 AS known FROM organisations WHERE name = $1", [org]);
       if (known.length === 0) throw new DatabaseError("org.unknown", `organisation ${org} does not exist`);
       const [{ seq }] = await tx.query<{ seq: number | string | null }>("SELECT MAX(seq) AS seq FROM events");
-      await tx.execute("INSERT INTO webhooks (id, org, url, secret, start_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6)", [
+      await tx.execute("INSERT INTO webhooks (id, org, url, secret, start_seq, discovered_seq, created_at) VALUES ($1, $2, $3, $4, $5, $5, $6)", [
         id,
         org,
         url,
@@ -119,16 +119,36 @@ export class WebhookStore {
     return Number(count);
   }
 
+  /**
+   * Gives each webhook a cursor row for every agent with events since it last looked, so that due()
+   * need only follow cursors, not scan the retained events. An organisation's visible events are a
+   * prefix of its seq order (see EventLog.append), so none can appear below the bound later.
+   */
+  async discover(): Promise<void> {
+    const webhooks = await this.db.query<{ id: string; org: string; discovered_seq: number | string }>("SELECT id, org, discovered_seq FROM webhooks");
+    for (const webhook of webhooks) {
+      const [{ bound }] = await this.db.query<{ bound: number | string | null }>("SELECT MAX(seq) AS bound FROM events WHERE org = $1", [webhook.org]);
+      const discovered = Number(webhook.discovered_seq);
+      if (bound === null || Number(bound) <= discovered) continue;
+      await this.db.transaction(async (tx) => {
+        await tx.execute(
+          `INSERT INTO webhook_cursors (webhook_id, agent, delivered_seq)
+           SELECT DISTINCT CAST($1 AS TEXT), agent, CAST($4 AS BIGINT) FROM events WHERE org = $2 AND seq > $3 AND seq <= $5
+           ON CONFLICT (webhook_id, agent) DO NOTHING`,
+          [webhook.id, webhook.org, discovered, discovered, Number(bound)],
+        );
+        await tx.execute("UPDATE webhooks SET discovered_seq = $2 WHERE id = $1 AND discovered_seq < $2", [webhook.id, Number(bound)]);
+      });
+    }
+  }
+
   /** The webhooks and agents that have undelivered events, are not waiting to retry, and are not leased. */
   async due(now: Date): Promise<DueDelivery[]> {
     const rows = await this.db.query<{ webhook_id: string; agent: string }>(
-      `SELECT DISTINCT w.id AS webhook_id, e.agent
-       FROM webhooks w
-       JOIN events e ON e.org = w.org AND e.seq > w.start_seq
-       LEFT JOIN webhook_cursors c ON c.webhook_id = w.id AND c.agent = e.agent
-       WHERE (c.delivered_seq IS NULL OR e.seq > c.delivered_seq)
-         AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= $1)
+      `SELECT c.webhook_id, c.agent FROM webhook_cursors c JOIN webhooks w ON w.id = c.webhook_id
+       WHERE (c.next_attempt_at IS NULL OR c.next_attempt_at <= $1)
          AND (c.lease_until IS NULL OR c.lease_until <= $1)
+         AND EXISTS (SELECT 1 FROM events e WHERE e.org = w.org AND e.agent = c.agent AND e.seq > c.delivered_seq)
        LIMIT $2`,
       [now.toISOString(), DUE_BATCH],
     );
@@ -138,12 +158,6 @@ export class WebhookStore {
   /** Takes the lease of one webhook and agent until `until`, unless another instance holds it or it waits to retry. */
   async claim(due: DueDelivery, owner: string, now: Date, until: Date): Promise<DeliveryClaim | undefined> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(
-        `INSERT INTO webhook_cursors (webhook_id, agent, delivered_seq)
-         SELECT id, $2, start_seq FROM webhooks WHERE id = $1
-         ON CONFLICT (webhook_id, agent) DO NOTHING`,
-        [due.webhookId, due.agent],
-      );
       const taken = await tx.execute(
         `UPDATE webhook_cursors SET lease_owner = $3, lease_until = $4
          WHERE webhook_id = $1 AND agent = $2 AND (lease_until IS NULL OR lease_until <= $5) AND (next_attempt_at IS NULL OR next_attempt_at <= $5)`,

@@ -103,6 +103,7 @@ export class WebhookDeliverer {
 
   private async deliverDue(): Promise<void> {
     if (!(await this.store.any())) return;
+    await this.store.discover();
     const due = await this.store.due(new Date());
     for (let i = 0; i < due.length && !this.stopping.signal.aborted; i += CONCURRENT_DELIVERIES) {
       await Promise.all(due.slice(i, i + CONCURRENT_DELIVERIES).map((one) => this.deliverAgent(one)));
@@ -124,23 +125,26 @@ export class WebhookDeliverer {
     }
   }
 
-  /** Records an attempt; true when delivery of this agent goes on with the next event. */
+  /** Records an attempt (then counts it); true when delivery of this agent goes on with the next event. */
   private async record(claim: DeliveryClaim, event: RecordedEvent, outcome: AttemptOutcome): Promise<boolean> {
+    const metrics = this.options.metrics;
     const at = new Date();
     const until = new Date(at.getTime() + LEASE_MS);
     if (outcome.ok) {
-      this.options.metrics?.delivered();
-      return this.advance(claim, event, { seq: event.seq, advance: true, until, status: outcome.status, at });
+      const goesOn = await this.advance(claim, event, { seq: event.seq, advance: true, until, status: outcome.status, at });
+      metrics?.delivered();
+      return goesOn;
     }
     const failingSince = claim.failingSince ?? at;
     if (at.getTime() - failingSince.getTime() >= this.options.retryForMs) {
-      this.options.metrics?.gaveUp();
       const error = `gave up on event ${event.seq} after failing for ${Math.round((at.getTime() - failingSince.getTime()) / 1000)} s: ${outcome.error}`;
-      return this.advance(claim, event, { seq: event.seq, advance: true, until, status: outcome.status, error, at });
+      const goesOn = await this.advance(claim, event, { seq: event.seq, advance: true, until, status: outcome.status, error, at });
+      metrics?.gaveUp();
+      return goesOn;
     }
-    this.options.metrics?.failed();
     const retryAt = new Date(at.getTime() + retryDelayMs(claim.attempts + 1));
     await this.store.recordAttempt(claim, this.owner, { seq: event.seq, advance: false, retryAt, failingSince, until, status: outcome.status, error: outcome.error, at });
+    metrics?.failed();
     return false;
   }
 
