@@ -45,12 +45,13 @@ function frame(item: StreamItem): string {
 
 /**
  * The SSE response of `scope`'s events, resuming after the request's Last-Event-ID; for the JSON
- * API's routes and the web page alike, once they have decided the organisation. Throws
- * EventCursorError on a malformed Last-Event-ID. The stream ends when the client goes away or the
- * streams are closed (server shutdown).
+ * API's routes and the web page alike, once they have decided the organisation. Without a
+ * Last-Event-ID the stream starts at the present, fixed before the response is returned: a client
+ * that writes once it has the headers sees its write. Throws EventCursorError on a malformed
+ * Last-Event-ID. The stream ends when the client goes away or the streams are closed (shutdown).
  */
-export function eventStreamResponse(streams: EventStreams, scope: EventScope, request: Request, options: EventStreamOptions): Response {
-  const after = resumeCursor(request);
+export async function eventStreamResponse(streams: EventStreams, scope: EventScope, request: Request, options: EventStreamOptions): Promise<Response> {
+  const after = resumeCursor(request) ?? (await streams.now(scope));
   const gone = new AbortController();
   const subscription = streams.subscribe(scope, { after, signal: gone.signal });
   let heartbeat: ReturnType<typeof setInterval> | undefined;

@@ -83,6 +83,11 @@ export class EventStreams {
     }
   }
 
+  /** The cursor of "now" in `scope`: a subscription after it sees every event committed after this call. */
+  now(scope: EventScope): Promise<EventCursor> {
+    return this.log.current(scope);
+  }
+
   /** Ends every subscription (server shutdown): their streams finish, so draining does not wait for them. */
   close(): void {
     this.closing.abort();

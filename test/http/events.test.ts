@@ -116,6 +116,15 @@ for (const kind of DATABASE_KINDS) {
       await byQuery.body!.cancel();
     });
 
+    test("without Last-Event-ID a stream starts at the present: earlier changes are not sent, any after the headers are", async () => {
+      const { request, write } = server(await database.open());
+      await write("acme", "a1", "before");
+      const live = await request("/v1/agents/a1/events");
+      await write("acme", "a1", "after");
+      expect(changes(await readUntil(live, (text) => changes(text).length >= 1)).map((frame) => frame.id)).toEqual(["2"]);
+      await live.body!.cancel();
+    });
+
     test("the organisation stream has the key's organisation's events only, with their seq as id", async () => {
       const { request, write } = server(await database.open());
       const live = await request("/v1/events?last_event_id=0");
