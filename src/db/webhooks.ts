@@ -67,7 +67,8 @@ export class WebhookStore {
     return this.db.transaction(async (tx) => {
       const known = await tx.query("SELECT 1 AS known FROM organisations WHERE name = $1", [org]);
       if (known.length === 0) throw new DatabaseError("org.unknown", `organisation ${org} does not exist`);
-      const [{ seq }] = await tx.query<{ seq: number | string | null }>("SELECT MAX(seq) AS seq FROM events");
+      // The organisation's own newest: its visible events are a prefix of its seq order (EventLog.append).
+      const [{ seq }] = await tx.query<{ seq: number | string | null }>("SELECT MAX(seq) AS seq FROM events WHERE org = $1", [org]);
       await tx.execute("INSERT INTO webhooks (id, org, url, secret, start_seq, discovered_seq, created_at) VALUES ($1, $2, $3, $4, $5, $5, $6)", [
         id,
         org,

@@ -120,7 +120,8 @@ export class WebhookDeliverer {
       const event = await this.store.nextEvent(claim);
       if (!event || this.stopping.signal.aborted) return this.store.release(claim, this.owner);
       const outcome = await this.post(claim, event);
-      if (this.stopping.signal.aborted) return this.store.release(claim, this.owner);
+      // An attempt cut off by stop() tells nothing about the receiver: it is made again later.
+      if (!outcome.ok && this.stopping.signal.aborted) return this.store.release(claim, this.owner);
       if (!(await this.record(claim, event, outcome))) return;
     }
   }

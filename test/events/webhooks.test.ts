@@ -146,7 +146,7 @@ for (const kind of DATABASE_KINDS) {
       const { instance, hook, deliverer } = await setup();
       const first = deliverer();
       await recordCommit(instance, [sampleEvent("acme", "a", 1)]);
-      await waitFor("the first delivery", () => hook.received.length >= 1);
+      await waitFor("the first delivery recorded", () => first.metrics.counts.delivered >= 1);
       await first.running.stop();
       for (let generation = 2; generation <= 11; generation++) {
         await recordCommit(instance, [sampleEvent("acme", "a", generation)]);
