@@ -5,6 +5,7 @@
  * the code.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import { commitFiles, GitClient, type StategitServer } from "../conformance/harness.ts";
 import { DATABASE_KINDS } from "../db/databases.ts";
 import { FILE_AND_SQLITE, POSTGRES_SKIP, startInstances, stopInstances, type Backend, type Deployment } from "../resilience/support.ts";
@@ -105,6 +106,41 @@ for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
         `${backend.name}: event on instance B after instance A acknowledged the push (git push exited; negative: before): ${summary(afterAck)}; ` +
           `after the push started: ${summary(afterPushStart)}`,
       );
+    });
+
+    test("a webhook added with the CLI gets each push once, in order, signed, though both instances deliver", async () => {
+      const [a, b] = instances;
+      const git = new GitClient(2, scratch!.path);
+      const agent = a.newAgent("hooked");
+      const repo = git.dir("hooked");
+      await git.ok(["init", "-q", "-b", "main", repo]);
+      const received: { generation: number; signed: boolean }[] = [];
+      const receiver = Bun.serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        async fetch(request) {
+          const body = await request.text();
+          const signed = request.headers.get("x-stategit-signature") === `sha256=${createHmac("sha256", "s3cret").update(body).digest("hex")}`;
+          const event = JSON.parse(body);
+          if (event.agent === agent) received.push({ generation: event.generation, signed });
+          return new Response(null, { status: 204 });
+        },
+      });
+      try {
+        const added = await a.admin(["webhook", "add", a.org, `http://127.0.0.1:${receiver.port}/hook`, "--secret", "s3cret"]);
+        expect(added.stdout).toMatch(/^wh_[0-9a-f]{16}\n$/);
+        for (let i = 1; i <= 6; i++) {
+          await commitFiles(git, repo, { [`notes/${i}.md`]: `note ${i}\n` }, `note ${i}`);
+          await git.ok(["-C", repo, "push", "-q", (i % 2 === 0 ? b : a).url(agent), "main"]);
+        }
+        const deadline = Date.now() + EVENT_DEADLINE_MS;
+        while (received.length < 6 && Date.now() < deadline) await Bun.sleep(20);
+        // Each agent's cursor only moves forward, so a repeat of an earlier event could not follow the sixth.
+        expect(received).toEqual([1, 2, 3, 4, 5, 6].map((generation) => ({ generation, signed: true })));
+        expect((await a.admin(["webhook", "list", a.org])).stdout).toContain("\tlast 204 at ");
+      } finally {
+        receiver.stop(true);
+      }
     });
   });
 }
