@@ -140,9 +140,9 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     stopping ??= (async () => {
       // Event streams never end by themselves: end them, so that draining waits only for real requests.
       eventStreams.close();
+      clearInterval(pruning);
       await webhooks.stop();
       await shutDown({ listener, gate, timeoutMs: config.shutdownTimeoutMs, logger, idle: () => repositories.idle() });
-      clearInterval(pruning);
       await eventTransport.close();
       await db.close();
       logger.log("info", "stopped");
