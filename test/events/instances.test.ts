@@ -79,12 +79,17 @@ for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
       scratch?.cleanup();
     });
 
+    /** A new agent, and a local repository whose pushes go to it. */
+    async function agentAndRepository(name: string): Promise<{ git: GitClient; agent: string; repo: string }> {
+      const git = new GitClient(2, scratch!.path);
+      const repo = git.dir(name);
+      await git.ok(["init", "-q", "-b", "main", repo]);
+      return { git, agent: instances[0].newAgent(name), repo };
+    }
+
     test("a subscriber of instance B sees each push acknowledged by instance A; the latency is printed", async () => {
       const [a, b] = instances;
-      const git = new GitClient(2, scratch!.path);
-      const agent = a.newAgent("events");
-      const repo = git.dir("work");
-      await git.ok(["init", "-q", "-b", "main", repo]);
+      const { git, agent, repo } = await agentAndRepository("events");
       const stream = await fetch(`${b.origin}/v1/agents/${agent}/events?last_event_id=0`, { headers: { authorization: `Bearer ${a.key}` } });
       expect(stream.status).toBe(200);
       const changes = new ChangeReader(stream);
@@ -110,10 +115,7 @@ for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
 
     test("a webhook added with the CLI gets each push once, in order, signed, though both instances deliver", async () => {
       const [a, b] = instances;
-      const git = new GitClient(2, scratch!.path);
-      const agent = a.newAgent("hooked");
-      const repo = git.dir("hooked");
-      await git.ok(["init", "-q", "-b", "main", repo]);
+      const { git, agent, repo } = await agentAndRepository("hooked");
       const received: { generation: number; signed: boolean }[] = [];
       const receiver = Bun.serve({
         port: 0,
