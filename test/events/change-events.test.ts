@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { SqlAdapter } from "../../src/db/adapter.ts";
 import { EventLog } from "../../src/db/events.ts";
+import { MAX_EVENT_PATHS } from "../../src/events/change-event.ts";
 import { MemoryMirror } from "../../src/db/mirror.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
@@ -103,6 +104,28 @@ for (const kind of DATABASE_KINDS) {
         commit: { author: { name: "Service", email: "svc@example.com" }, message: "Remember Ada\n" },
         paths: [{ path: "system/human.md", label: "human", change: "added" }],
       });
+    });
+
+    test("past MAX_EVENT_PATHS changed paths, the event lists the first ones and says it left the rest out", async () => {
+      const { work, push, events } = setup(await database.open());
+      const files = Object.fromEntries(Array.from({ length: MAX_EVENT_PATHS + 1 }, (_, i) => [`notes/${String(i).padStart(4, "0")}.md`, `${i}\n`]));
+      const commit = work.commit(files);
+      await push([{ ref: MAIN, oldOid: ZERO_OID, newOid: commit }], work.pack([commit]));
+      const [event] = await events();
+      expect(event.paths.length).toBe(MAX_EVENT_PATHS);
+      expect(event.paths.at(-1)?.path).toBe(`notes/${String(MAX_EVENT_PATHS - 1).padStart(4, "0")}.md`);
+      expect(event.paths_truncated).toBe(true);
+    });
+
+    test("the event is written in the commit's transaction: when it cannot be, nothing is committed", async () => {
+      const db = await database.open();
+      const { repositories, work } = setup(db);
+      await db.execute("DROP TABLE events");
+      const commit = work.commit({ "notes/a.md": "a\n" });
+      const pushed = repositories.push("acme", "agent-1", { updates: [{ ref: MAIN, oldOid: ZERO_OID, newOid: commit }], pack: work.pack([commit]) });
+      await expect(pushed).rejects.toThrow();
+      expect((await repositories.snapshot("acme", "agent-1")).manifest.generation).toBe(0);
+      expect(await new MemoryMirror(db).files("acme", "agent-1")).toEqual([]);
     });
 
     test("compaction changes no refs and records no event", async () => {
