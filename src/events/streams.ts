@@ -1,4 +1,5 @@
 import type { EventCursor, EventLog, EventScope } from "../db/events.ts";
+import { GitError } from "../git/errors.ts";
 import type { RecordedEvent } from "./change-event.ts";
 import type { EventNotice, EventTransport } from "./transport.ts";
 
@@ -25,6 +26,12 @@ function matches(scope: EventScope, notice: EventNotice | undefined): boolean {
   return notice === undefined || (notice.org === scope.org && (scope.agent === undefined || notice.agent === scope.agent));
 }
 
+/** Every open stream holds a listener and reads on each notice of its scope: a bound keeps a flood of them from exhausting the server. */
+export const MAX_OPEN_SUBSCRIPTIONS = 10_000;
+
+/** More subscriptions at once than the limit: code `events.too-many`. */
+export class TooManySubscriptionsError extends GitError {}
+
 /**
  * Subscriptions to the change events of an agent or an organisation (what the SSE routes and the
  * web page follow). Each reads the events table by cursor and waits for the transport's notices
@@ -32,10 +39,12 @@ function matches(scope: EventScope, notice: EventNotice | undefined): boolean {
  */
 export class EventStreams {
   private readonly closing = new AbortController();
+  private open = 0;
 
   constructor(
     private readonly log: EventLog,
     private readonly transport: EventTransport,
+    private readonly maxOpen = MAX_OPEN_SUBSCRIPTIONS,
   ) {}
 
   /**
@@ -43,7 +52,16 @@ export class EventStreams {
    * signal aborts or close() is called. Starts with a resync item when events after `after` were
    * pruned.
    */
-  async *subscribe(scope: EventScope, options: SubscribeOptions = {}): AsyncGenerator<StreamItem> {
+  subscribe(scope: EventScope, options: SubscribeOptions = {}): AsyncGenerator<StreamItem> {
+    if (this.open >= this.maxOpen) {
+      throw new TooManySubscriptionsError("events.too-many", `${this.maxOpen} event streams are open on this server: try again later`);
+    }
+    this.open++;
+    return this.follow(scope, options);
+  }
+
+  /** The subscription; counted open from subscribe() until it ends (its first read starts it). */
+  private async *follow(scope: EventScope, options: SubscribeOptions): AsyncGenerator<StreamItem> {
     let wake: (() => void) | undefined;
     let pending = true;
     const notify = () => {
@@ -78,6 +96,7 @@ export class EventStreams {
         }
       }
     } finally {
+      this.open--;
       unsubscribe();
       for (const signal of signals) signal.removeEventListener("abort", notify);
     }

@@ -67,6 +67,7 @@ const API_STATUS_OF_CODE: Readonly<Record<string, ApiErrorStatus>> = {
   "tree.path-conflict": 409,
   "block.precondition": 412,
   "memory.rules": 422,
+  "events.too-many": 503,
 };
 
 /**

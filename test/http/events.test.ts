@@ -15,10 +15,10 @@ import { EVENT_DEADLINE_MS } from "../events/support.ts";
 
 const KEYS: Record<string, { org: string; admin: boolean }> = { acme_key: { org: "acme", admin: false }, other_key: { org: "other", admin: false } };
 
-function server(db: SqlAdapter, heartbeatMs = 60_000) {
+function server(db: SqlAdapter, heartbeatMs = 60_000, maxStreams?: number) {
   const metrics = new Metrics({ version: "test", commit: "test" });
   const transport = new LocalTransport();
-  const streams = new EventStreams(new EventLog(db), transport);
+  const streams = new EventStreams(new EventLog(db), transport, maxStreams);
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false, eventTransport: transport });
   const app = createApp({
     accounts: { authenticate: async (key) => KEYS[key] },
@@ -152,6 +152,20 @@ for (const kind of DATABASE_KINDS) {
         expect(((await bad.json()) as any).error.code).toBe("cursor.invalid");
       }
       expect((await request("/v1/agents/..bad/events")).status).toBe(404);
+    });
+
+    test("past the limit of open streams, another is refused with 503 until one closes", async () => {
+      const { request } = server(await database.open(), 60_000, 2);
+      const open = [await request("/v1/events"), await request("/v1/agents/a1/events")];
+      const refused = await request("/v1/events");
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as any).error.code).toBe("events.too-many");
+      await open[0].body!.cancel();
+      let next = await request("/v1/events");
+      for (const deadline = Date.now() + EVENT_DEADLINE_MS; next.status === 503 && Date.now() < deadline; next = await request("/v1/events")) await Bun.sleep(10);
+      expect(next.status).toBe(200);
+      await next.body!.cancel();
+      await open[1].body!.cancel();
     });
 
     test("an idle stream sends heartbeats, and ends when the streams are closed (shutdown)", async () => {
