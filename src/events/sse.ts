@@ -43,6 +43,16 @@ function frame(item: StreamItem): string {
   return `event: change\n${item.lastOfCursor ? `id: ${item.cursor}\n` : ""}data: ${JSON.stringify(item.event)}\n\n`;
 }
 
+type ReadItem = { kind: "item"; value: StreamItem } | { kind: "done" } | { kind: "failed"; message: string };
+
+/** The subscription's next item, never rejecting (it may be read long after, or never). */
+function readAhead(subscription: AsyncGenerator<StreamItem>): Promise<ReadItem> {
+  return subscription.next().then(
+    (next): ReadItem => (next.done ? { kind: "done" } : { kind: "item", value: next.value }),
+    (error: unknown): ReadItem => ({ kind: "failed", message: (error as Error).message }),
+  );
+}
+
 /**
  * The SSE response of `scope`'s events, resuming after the request's Last-Event-ID; for the JSON
  * API's routes and the web page alike, once they have decided the organisation. Without a
@@ -54,29 +64,38 @@ export async function eventStreamResponse(streams: EventStreams, scope: EventSco
   const after = resumeCursor(request) ?? (await streams.now(scope));
   const gone = new AbortController();
   const subscription = streams.subscribe(scope, { after, signal: gone.signal });
+  // Started now, so that cancel() can always end it (a never-started generator ignores return()); one item ahead.
+  let next = readAhead(subscription);
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const end = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    clearInterval(heartbeat);
+    if (!gone.signal.aborted) controller.close();
+  };
+  // Events are read when the client has taken what was sent (pull): a client that stops reading
+  // holds one event in memory, not everything committed since.
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      const send = (text: string) => {
-        if (!gone.signal.aborted) controller.enqueue(encoder.encode(text));
-      };
-      send(`retry: ${RECONNECT_MS}\n: stategit events of ${scope.agent === undefined ? `organisation ${scope.org}` : `agent ${scope.agent}`}\n\n`);
-      heartbeat = setInterval(() => send(": heartbeat\n\n"), options.heartbeatMs);
-      (async () => {
-        try {
-          for await (const item of subscription) send(frame(item));
-        } catch (error) {
-          // A database failure ends the stream; the client reconnects with its Last-Event-ID.
-          send(`: stream ended: ${(error as Error).message.replace(/\s+/g, " ")}\n\n`);
-        } finally {
-          clearInterval(heartbeat);
-          if (!gone.signal.aborted) controller.close();
-        }
-      })();
+      controller.enqueue(encoder.encode(`retry: ${RECONNECT_MS}\n: stategit events of ${scope.agent === undefined ? `organisation ${scope.org}` : `agent ${scope.agent}`}\n\n`));
+      heartbeat = setInterval(() => {
+        if (!gone.signal.aborted && (controller.desiredSize ?? 0) > 0) controller.enqueue(encoder.encode(": heartbeat\n\n"));
+      }, options.heartbeatMs);
+    },
+    async pull(controller) {
+      const item = await next;
+      if (item.kind === "done") return end(controller);
+      if (item.kind === "failed") {
+        // A database failure ends the stream; the client reconnects with its Last-Event-ID.
+        if (!gone.signal.aborted) controller.enqueue(encoder.encode(`: stream ended: ${item.message.replace(/\s+/g, " ")}\n\n`));
+        return end(controller);
+      }
+      next = readAhead(subscription);
+      if (!gone.signal.aborted) controller.enqueue(encoder.encode(frame(item.value)));
     },
     cancel() {
       gone.abort();
       clearInterval(heartbeat);
+      // A subscription waiting at a yield ends (and is uncounted) only when told to.
+      void subscription.return(undefined);
     },
   });
   return new Response(body, {

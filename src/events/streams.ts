@@ -50,7 +50,8 @@ export class EventStreams {
   /**
    * The events of `scope` after `options.after` (or from now), as they are committed, until the
    * signal aborts or close() is called. Starts with a resync item when events after `after` were
-   * pruned.
+   * pruned. It counts against the limit from this call until it ends: a reader that stops early
+   * calls return() on it, after starting it. Throws TooManySubscriptionsError past the limit.
    */
   subscribe(scope: EventScope, options: SubscribeOptions = {}): AsyncGenerator<StreamItem> {
     if (this.open >= this.maxOpen) {
