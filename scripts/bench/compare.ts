@@ -32,7 +32,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { measureUnderPushAndClone, type ContentionRun } from "./contention-load.ts";
+import { measureRound, summary, type ContentionRun } from "./contention-load.ts";
 import { measureServer, statusBytes, type ServerCost } from "./cost.ts";
 import { benchRepository, MEMORY_SHAPE, prng, type RepoShape, type RepositoryFacts } from "./fixtures.ts";
 import { renderTable, type Column, type Kind, type Row, type Target } from "./compare-table.ts";
@@ -312,23 +312,36 @@ async function fetchRows(servers: Server[], facts: RepositoryFacts, fetcher: str
   return measured;
 }
 
-/** p99 of the up-to-date fetches of the small repository while another client pushes to and clones the fetch rows' repository. */
+/**
+ * p99 of one client's up-to-date fetches of the small repository, idle and while another client
+ * pushes to and clones the fetch rows' repository, the servers taking turns for `rounds` rounds.
+ */
 async function contentionRows(servers: Server[], small: RepositoryFacts, large: RepositoryFacts, fetcher: string): Promise<ContentionRun[]> {
-  const context = { git, tmp, durationMs, say };
   const exchanges = { 0: await recordUpToDateFetch(servers[0].peer, fetcher, gitEnv, 0), 2: await recordUpToDateFetch(servers[0].peer, fetcher, gitEnv, 2) };
-  const runs: Partial<Record<Kind, ContentionRun>> = {};
+  const runs: { kind: Kind; run: ContentionRun; exchange: UpToDateFetch }[] = [];
   for (const server of servers) {
     await seed(server, "contention-small", small.path);
     await seed(server, "contention-large", large.path);
-    const exchange: UpToDateFetch = exchanges[server.kind === "dulwich" ? 0 : 2];
+    const exchange = exchanges[server.kind === "dulwich" ? 0 : 2];
     const smallPeer = peerRepository(server.peer, "contention-small");
-    const expected = await expectedAnswers(smallPeer, exchange, small.refs);
-    runs[server.kind] = await measureUnderPushAndClone(context, peerRepository(server.peer, "contention-large"), smallPeer, exchange, expected, large.path);
+    const work = join(tmp, `contention-work-${server.kind}`);
+    await git(["clone", "-q", large.path, work]);
+    await git(["-C", work, "config", "user.email", "bench@example.com"]);
+    await git(["-C", work, "config", "user.name", "Bench"]);
+    const peer = peerRepository(server.peer, "contention-large");
+    const run = { peer, small: smallPeer, expected: await expectedAnswers(smallPeer, exchange, small.refs), work, idle: [], loaded: [], failures: [], rounds: 0 };
+    runs.push({ kind: server.kind, run, exchange });
   }
-  const pick = (what: (run: ContentionRun) => number) => Object.fromEntries(Object.entries(runs).map(([kind, run]) => [kind, what(run!)]));
-  rows.push({ label: "up-to-date fetch p99, idle", values: pick((run) => run.idle.p99), unit: "ms", notes: { dulwich: "(v0)" } });
-  rows.push({ label: "up-to-date fetch p99, while another client pushes + clones", values: pick((run) => run.loaded.p99), unit: "ms", targets: TIME_TARGET, notes: { dulwich: "(v0)" } });
-  return Object.values(runs) as ContentionRun[];
+  for (let round = 1; round <= rounds; round++) {
+    for (const { kind, run, exchange } of runs) {
+      say(`fetch latency, round ${round}/${rounds}: ${kind}, idle, then under push + clone`);
+      await measureRound({ git, tmp, roundMs: durationMs }, run, exchange);
+    }
+  }
+  const pick = (what: (run: ContentionRun) => number) => Object.fromEntries(runs.map(({ kind, run }) => [kind, what(run)]));
+  rows.push({ label: "up-to-date fetch p99, idle", values: pick((run) => summary(run.idle).p99), unit: "ms", notes: { dulwich: "(v0)" } });
+  rows.push({ label: "up-to-date fetch p99, while another client pushes + clones", values: pick((run) => summary(run.loaded).p99), unit: "ms", targets: TIME_TARGET, notes: { dulwich: "(v0)" } });
+  return runs.map(({ run }) => run);
 }
 
 /** Push of the large history into an empty repository and its first clone, with peak memory; stategit is a fresh server, its idle RSS measured. */
@@ -417,7 +430,7 @@ async function main(): Promise<number> {
 
   const failures = [
     ...fetches.flatMap((row) => Object.entries(row.results).flatMap(([column, result]) => [...result!.failures].map(([what, count]) => `v${row.version}, ${row.concurrency} client(s), ${column}: ${what} × ${count}`))),
-    ...contention.flatMap((run) => [...run.idle.failures, ...run.loaded.failures].map((line) => `contention, ${run.peer.name}: ${line}`)),
+    ...contention.flatMap((run) => run.failures.map((line) => `fetch latency, ${run.peer.name}: ${line}`)),
   ];
   const shapes = [...new Set<Size>([...sizes, "small"])].map((size) => {
     const shape = SIZES[size];

@@ -1,6 +1,7 @@
 /**
- * Light requests under heavy ones: the latencies of one client's up-to-date fetches, idle and
- * while another client pushes to and clones a large repository of the same server.
+ * Light requests under heavy ones: the latencies of one client's up-to-date fetches of a small
+ * repository, idle and while another client pushes to and clones a large repository of the same
+ * server (contention.ts, compare.ts).
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -9,87 +10,72 @@ import type { Peer } from "./peers.ts";
 
 export interface ContentionContext {
   git: (args: string[], cwd?: string) => Promise<string>;
-  /** Where the clients' work tree and clones go. */
+  /** Where the clones go. */
   tmp: string;
   /** Of each measurement (idle, under load). */
-  durationMs: number;
-  say: (line: string) => void;
+  roundMs: number;
 }
 
-export interface Latencies {
-  fetches: number;
-  p50: number;
-  p99: number;
-  max: number;
-  failures: string[];
-}
-
-function percentile(sorted: number[], share: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
-}
-
-/** One client's sequential up-to-date fetches for `durationMs`: their times' p50, p99 and max. */
-export async function fetchLatencies(peer: Peer, exchange: UpToDateFetch, expected: ExpectedAnswers, durationMs: number): Promise<Latencies> {
-  const result = await upToDateFetchLoad(peer, exchange, expected, 1, durationMs);
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return {
-    fetches: result.fetches,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    max: sorted.at(-1) ?? NaN,
-    failures: [...result.failures].map(([what, count]) => `${what} × ${count}`),
-  };
-}
-
-/** Pushes a one-line commit from `work` to the peer's large repository, then clones it, until `stop` says so. */
-async function pushAndCloneLoop({ git, tmp }: ContentionContext, peer: Peer, work: string, stop: () => boolean): Promise<number> {
-  let rounds = 0;
-  while (!stop()) {
-    await Bun.write(join(work, "dir0", "file0.md"), `edit ${peer.name} ${rounds} ${performance.now()}\n`);
-    await git(["-C", work, "commit", "-q", "-a", "-m", `round ${rounds}`]);
-    await git(["-C", work, "push", "-q", peer.gitUrl, "HEAD:refs/heads/main"]);
-    const clone = join(tmp, `load-clone-${peer.process.pid}`);
-    await git(["-c", "protocol.version=2", "clone", "-q", "--bare", peer.gitUrl, clone]);
-    rmSync(clone, { recursive: true, force: true });
-    rounds++;
-  }
-  return rounds;
-}
-
+/** One peer's fetch times (ms), idle and under load, over every round, and what failed. */
 export interface ContentionRun {
   peer: Peer;
-  idle: Latencies;
-  loaded: Latencies;
+  small: Peer;
+  expected: ExpectedAnswers;
+  /** A clone of the large repository the pushes are made from. */
+  work: string;
+  idle: number[];
+  loaded: number[];
+  failures: string[];
+  /** Push + clone rounds of the large repository. */
   rounds: number;
 }
 
-/**
- * Up-to-date fetches of `small` (one client, `context.durationMs`), first idle, then while another
- * client pushes a one-line commit to `peer`'s repository (which holds `large`'s history) and clones
- * it, again and again.
- */
-export async function measureUnderPushAndClone(
-  context: ContentionContext,
-  peer: Peer,
-  small: Peer,
-  exchange: UpToDateFetch,
-  expected: ExpectedAnswers,
-  large: string,
-): Promise<ContentionRun> {
-  const { git, tmp, durationMs, say } = context;
-  say(`${peer.name}: up-to-date fetches of the small repository, idle`);
-  const idle = await fetchLatencies(small, exchange, expected, durationMs);
-  const work = join(tmp, `work-${peer.process.pid}`);
-  await git(["clone", "-q", large, work]);
-  await git(["-C", work, "config", "user.email", "bench@example.com"]);
-  await git(["-C", work, "config", "user.name", "Bench"]);
-  say(`${peer.name}: the same while another client pushes and clones the large repository`);
+export interface Summary {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** A run's latencies summed up. */
+export interface ContentionSummary {
+  run: ContentionRun;
+  idle: Summary;
+  loaded: Summary;
+}
+
+export function summary(latencies: readonly number[]): Summary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
+}
+
+async function fetchLatencies(roundMs: number, run: ContentionRun, exchange: UpToDateFetch, into: number[]): Promise<void> {
+  const result = await upToDateFetchLoad(run.small, exchange, run.expected, 1, roundMs);
+  into.push(...result.latenciesMs);
+  run.failures.push(...[...result.failures].map(([what, count]) => `${what} × ${count}`));
+}
+
+/** Pushes a one-line commit from `work` to the peer's large repository, then clones it, until `stop` says so. */
+async function pushAndCloneLoop({ git, tmp }: ContentionContext, run: ContentionRun, stop: () => boolean): Promise<void> {
+  while (!stop()) {
+    await Bun.write(join(run.work, "dir0", "file0.md"), `edit ${run.peer.name} ${run.rounds} ${performance.now()}\n`);
+    await git(["-C", run.work, "commit", "-q", "-a", "-m", `round ${run.rounds}`]);
+    await git(["-C", run.work, "push", "-q", run.peer.gitUrl, "HEAD:refs/heads/main"]);
+    const clone = join(tmp, `load-clone-${run.peer.process.pid}`);
+    await git(["-c", "protocol.version=2", "clone", "-q", "--bare", run.peer.gitUrl, clone]);
+    rmSync(clone, { recursive: true, force: true });
+    run.rounds++;
+  }
+}
+
+/** One round of a peer: fetches alone, then fetches while the push + clone loop runs. */
+export async function measureRound(context: ContentionContext, run: ContentionRun, exchange: UpToDateFetch): Promise<void> {
+  await fetchLatencies(context.roundMs, run, exchange, run.idle);
   let stopped = false;
-  const loop = pushAndCloneLoop(context, peer, work, () => stopped);
-  // The first round runs before the measurement starts, so the load is there from its first fetch.
+  const loop = pushAndCloneLoop(context, run, () => stopped);
+  // The first push and clone start before the measurement, so the load is there from its first fetch.
   await Bun.sleep(1000);
-  const loaded = await fetchLatencies(small, exchange, expected, durationMs);
+  await fetchLatencies(context.roundMs, run, exchange, run.loaded);
   stopped = true;
-  const rounds = await loop;
-  return { peer, idle, loaded, rounds };
+  await loop;
 }
