@@ -15,7 +15,7 @@
  *   - up-to-date fetches per second at 1 and 16 clients, protocol v0 and v2 (recorded from
  *     `git fetch`, replayed by keep-alive clients; dulwich's v0 answer stands in its v2 row);
  *   - p99 of one client's up-to-date fetches of the small repository while another client
- *     pushes to and clones the medium one (contention-load.ts);
+ *     pushes to and clones the fetch rows' repository, the servers in turn (contention-load.ts);
  *   - many agents: 16 in parallel, each a clone and 5 rounds of edit, commit, push, pull;
  *   - push of the large repository into an empty one and its first clone, with the server's peak
  *     memory (its process and children, sampled; stategit freshly started, its idle RSS noted).
@@ -26,11 +26,11 @@
  *
  * Options: --sizes small,medium,large (all; the fetch and push rows use the largest of small and
  * medium, many agents the small one), --duration SECONDS (5) per throughput and latency
- * measurement, --rounds N (5), --agents N (16), --binary, --cgi-bridge, --no-pin,
- * --timeout MINUTES (60).
+ * measurement, --rounds N (5), --agents N (16), --binary, --cgi-bridge, --no-pin, --profile (a CPU
+ * profile of the stategit server, but the large one's, in .bench/), --timeout MINUTES (60).
  */
-import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { measureRound, summary, type ContentionRun } from "./contention-load.ts";
 import { measureServer, statusBytes, type ServerCost } from "./cost.ts";
@@ -40,6 +40,7 @@ import { fixed, gitRunner, median, PEER_OPTIONS, planCores, setUpBenchmark } fro
 import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult, type PeerUnderLoad, type UpToDateFetch } from "./load.ts";
 import { AGENT, peerRepository, startCannedPeer, startDulwichPeer, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
+const ROOT = resolve(import.meta.dir, "../..");
 const SIZES = {
   small: { files: 50, commits: 200, editsPerCommit: 2, randomBytesPerCommit: 0 },
   medium: MEMORY_SHAPE,
@@ -399,7 +400,8 @@ async function main(): Promise<number> {
   servers.push({ kind: "dulwich", peer: await startDulwichPeer(children, { root: dulwichRoot, cpu: cores.server, say }), root: dulwichRoot });
   const stategitDir = join(tmp, "stategit");
   mkdirSync(stategitDir);
-  const stategit: Server = { kind: "stategit", peer: await startStategitPeer(children, { tmp: stategitDir, cpu: cores.server, binary: options.binary }) };
+  const profileDir = options.profile ? mkdtempSync(join(ROOT, ".bench", "profile-")) : undefined;
+  const stategit: Server = { kind: "stategit", peer: await startStategitPeer(children, { tmp: stategitDir, cpu: cores.server, binary: options.binary, profileDir }) };
   await seed(stategit, AGENT, fetched.path);
   servers.push(stategit);
   say(`servers: ${servers.map((server) => `${server.peer.name} ${server.peer.repoUrl}`).join(", ")}`);
@@ -419,8 +421,9 @@ async function main(): Promise<number> {
   for (const server of servers) agents[server.kind].push(await manyAgents(server, facts.small));
   costRows(`many agents: ${agentCount} × (clone + ${AGENT_ROUNDS} × edit, commit, push, pull), small`, agents);
 
+  await children.stop(stategit.peer.process, 60_000);
+  if (profileDir) say(`CPU profile of the stategit server: ${profileDir}`);
   if (sizes.includes("large")) {
-    await children.stop(stategit.peer.process, 60_000);
     const largeDir = join(tmp, "stategit-large");
     mkdirSync(largeDir);
     const fresh: Server = { kind: "stategit", peer: await startStategitPeer(children, { tmp: largeDir, cpu: cores.server, binary: options.binary, logName: "stategit-large" }) };
