@@ -448,6 +448,8 @@ async function main(): Promise<number> {
     renderTable(rows),
     "",
     "dulwich 0.21 answers protocol v0 only: its v0 figures stand in the v2 rows; the p99 rows fetch with v2 from git and stategit, v0 from dulwich.",
+    "git and dulwich serve copies of the generated repositories (git's with the reachability bitmap `git repack -ad` writes); the large repository is pushed into empty ones.",
+    `peak memory: the server process and its children (sampled every 20 ms); stategit's limit is ${RSS_PACK_MULTIPLE}× the pack plus its idle RSS (a fresh server).`,
     `failures: ${failures.length === 0 ? "none (every answer checked)" : ""}`,
     ...failures.map((line) => `  ${line}`),
   ];
