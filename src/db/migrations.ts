@@ -99,6 +99,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ...(name === "postgres" ? ["CREATE INDEX memory_files_search ON memory_files USING GIN (search)"] : SQLITE_SEARCH_INDEX),
     ],
   },
+  {
+    version: 4,
+    name: "sessions of the web page",
+    // A session belongs to the key it was opened with: revoking the key ends it (Sessions.find joins).
+    statements: ({ timestamp }) => [
+      `CREATE TABLE ui_sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES api_keys (id),
+        created_at ${timestamp} NOT NULL,
+        expires_at ${timestamp} NOT NULL
+      )`,
+      "CREATE INDEX ui_sessions_expiry ON ui_sessions (expires_at)",
+    ],
+  },
 ];
 
 /**
