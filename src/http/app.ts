@@ -11,6 +11,7 @@ import type { Metrics } from "./metrics.ts";
 import { mountOperationsRoutes } from "./operations-routes.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
+import { uiRoutes, type UiOptions } from "./ui/routes.tsx";
 
 export interface AppOptions {
   accounts: Authenticator;
@@ -24,6 +25,8 @@ export interface AppOptions {
   readinessChecks: readonly ReadinessCheck[];
   /** The JSON API of blocks, files, history and search; absent, only git is served. */
   memoryApi?: MemoryApi;
+  /** The web page under /ui/; absent, there is none. */
+  ui?: UiOptions;
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
@@ -46,5 +49,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     for (const path of ["/v1/agents/*", "/v1/search"]) app.use(path, authenticate(options, jsonChallenge));
     app.route("/v1", apiRoutes(options.memoryApi, logger));
   }
+  if (options.ui) app.route("/", uiRoutes(options.ui));
   return app;
 }

@@ -2,6 +2,7 @@ import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
 import { MemoryMirror } from "../db/mirror.ts";
+import { Sessions } from "../db/sessions.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION } from "../repo/repository.ts";
@@ -67,13 +68,16 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     onBackgroundError: (error) => logger.log("error", "background work failed", { error: (error as Error).stack ?? String(error) }),
     metrics: metrics.repositoryCache,
   });
+  const mirror = new MemoryMirror(db);
+  const snapshot = (org: string, agent: string) => repositories.snapshot(org, agent);
   const app = createApp({
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
-    memoryApi: new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: config.memory }),
+    memoryApi: new MemoryApi({ repositories, mirror, memory: config.memory }),
+    ui: { accounts, sessions: new Sessions(db), repositories: { snapshot }, mirror, blockLayout: config.memory.blockLayout },
     repositories: {
-      snapshot: (org, agent) => repositories.snapshot(org, agent),
+      snapshot,
       push: (org, agent, request, { admin }) =>
         repositories.push(org, agent, {
           ...request,
