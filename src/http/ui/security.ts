@@ -72,7 +72,7 @@ export function isCrossSite(c: Context): boolean {
   if (site !== undefined && site !== "same-origin") return true;
   const origin = c.req.header("origin");
   if (origin === undefined) return false;
-  const host = c.req.header("x-forwarded-host") ?? c.req.header("host");
+  const host = c.req.header("x-forwarded-host") ?? new URL(c.req.url).host;
   try {
     return origin === "null" || new URL(origin).host !== host;
   } catch {
