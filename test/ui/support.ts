@@ -42,7 +42,7 @@ export function uiFixture(db: SqlAdapter): UiFixture {
     metrics: new Metrics({ version: "test", commit: "test" }),
     readinessChecks: [],
   });
-  const request: UiFixture["request"] = (path, options = {}) => {
+  const request: UiFixture["request"] = async (path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.cookies) headers.cookie = Object.entries(options.cookies).map(([name, value]) => `${name}=${value}`).join("; ");
     if (options.form) headers["content-type"] = "application/x-www-form-urlencoded";
