@@ -32,9 +32,34 @@ const MEMORY = {
   "notes/ideas.md": "Ideas for later.\n",
 };
 
+/**
+ * Playwright hands every message between its client and its in-process server on with
+ * setImmediate and relies on them running in the order scheduled, as Node runs them. Under Bun
+ * 1.4 they now and then did not: a page's events arrived before the objects they name ("Cannot
+ * find parent object request@… to create response@…"), failing about one run in two. While the
+ * browser tests run, setImmediate queues its callbacks and runs them strictly in order; the
+ * returned function puts the original back (bun test runs every file in one process).
+ */
+function immediatesInOrder(): () => void {
+  const original = globalThis.setImmediate;
+  const queue: (() => void)[] = [];
+  const runQueued = () => {
+    for (const callback of queue.splice(0)) callback();
+  };
+  const inOrder = (callback: (...args: unknown[]) => void, ...args: unknown[]) => {
+    queue.push(() => callback(...args));
+    if (queue.length === 1) original(runQueued);
+  };
+  globalThis.setImmediate = inOrder as unknown as typeof setImmediate;
+  return () => {
+    globalThis.setImmediate = original;
+  };
+}
+
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chromium", () => {
   let server: StategitServer;
   let browser: Browser;
+  let restoreImmediates = () => {};
   let git: GitClient;
   let work: string;
   let adminKey: string;
@@ -55,12 +80,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chrom
     await git.ok(["init", "-q", "-b", "main", other]);
     await commitFiles(git, other, { "system/human.md": "---\ndescription: secret\n---\nOther organisation.\n" }, "Other");
     await git.ok(["-C", other, "push", "-q", server.url("secret-agent", { key: await server.newKey("other") }), "main"]);
+    restoreImmediates = immediatesInOrder();
     browser = await chromium.launch({ executablePath: CHROMIUM });
     mkdirSync(ARTIFACTS, { recursive: true });
   }, CASE_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();
+    restoreImmediates();
     await server?.stop();
     scratch.cleanup();
   });

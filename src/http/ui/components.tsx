@@ -48,12 +48,15 @@ export function SizeChart({ sizes }: { sizes: readonly number[] }) {
   const points = sizes.map((size, index) => `${x(index).toFixed(1)},${y(size).toFixed(1)}`).join(" ");
   const last = sizes.length - 1;
   return (
-    <svg class="chart" viewBox={`0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`} width={CHART_WIDTH} height={CHART_HEIGHT} role="img">
-      <title>{`Size over the last ${sizes.length} commits: from ${formatCharacters(sizes[0])} to ${formatCharacters(sizes[last])}`}</title>
-      <line class="axis" x1={CHART_MARGIN} y1={CHART_HEIGHT - CHART_MARGIN} x2={CHART_WIDTH - CHART_MARGIN} y2={CHART_HEIGHT - CHART_MARGIN} />
-      <polyline class="line" points={points} />
-      <circle class="dot" cx={x(last).toFixed(1)} cy={y(sizes[last]).toFixed(1)} r="2.5" />
-    </svg>
+    <figure class="trend">
+      <svg class="chart" viewBox={`0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`} width={CHART_WIDTH} height={CHART_HEIGHT} role="img">
+        <title>{`Size over the last ${sizes.length} commits: from ${formatCharacters(sizes[0])} to ${formatCharacters(sizes[last])}`}</title>
+        <line class="axis" x1={CHART_MARGIN} y1={CHART_HEIGHT - CHART_MARGIN} x2={CHART_WIDTH - CHART_MARGIN} y2={CHART_HEIGHT - CHART_MARGIN} />
+        <polyline class="line" points={points} />
+        <circle class="dot" cx={x(last).toFixed(1)} cy={y(sizes[last]).toFixed(1)} r="2.5" />
+      </svg>
+      <figcaption>size over the last {sizes.length} commits</figcaption>
+    </figure>
   );
 }
 

@@ -17,6 +17,7 @@ export function Layout({ title, session, live, children }: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · stategit`}</title>
+        <link rel="icon" href="/ui/assets/icon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/ui/assets/style.css" />
         {live && <script src="/ui/assets/live.js" defer />}
       </head>

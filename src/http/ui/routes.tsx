@@ -14,6 +14,7 @@ import type { Snapshot } from "../../repo/snapshot.ts";
 import type { Authenticator } from "../auth.ts";
 import { BadBodyError, BodyTooLargeError, readBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
+import icon from "./assets/icon.svg" with { type: "text" };
 import liveScript from "./assets/live.client.js" with { type: "text" };
 import stylesheet from "./assets/style.css" with { type: "text" };
 import { agentMemory, commitLog, commitView } from "./memory-view.ts";
@@ -104,6 +105,7 @@ export function uiRoutes(options: UiOptions): Hono<UiEnv> {
     c.body(body, 200, { "Content-Type": type, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" });
   app.get("/ui/assets/style.css", asset(stylesheet, "text/css; charset=utf-8"));
   app.get("/ui/assets/live.js", asset(liveScript, "text/javascript; charset=utf-8"));
+  app.get("/ui/assets/icon.svg", asset(icon, "image/svg+xml"));
 
   app.get("/ui/sign-in", (c) => signInPage(c, safeNext(c.req.query("next"))));
   app.post("/ui/sign-in", async (c) => {
