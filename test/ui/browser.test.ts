@@ -74,6 +74,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chrom
     work = git.dir("work");
     await git.ok(["init", "-q", "-b", "main", work]);
     await commitFiles(git, work, MEMORY, "Initial memory");
+    // A few sessions of learning, so that the size charts have a history to draw.
+    let human = MEMORY["system/human.md"];
+    for (const fact of ["Lives in Lyon", "Has a cat called Pixel", "Plays the cello"]) {
+      human = human.replace("- Drinks tea\n", `- Drinks tea\n- ${fact}\n`);
+      await commitFiles(git, work, { "system/human.md": human, "system/persona.md": `${MEMORY["system/persona.md"]}\nSessions so far: ${fact.length}.\n` }, `Learned: ${fact}`);
+    }
+    await commitFiles(git, work, { "system/human.md": MEMORY["system/human.md"], "system/persona.md": MEMORY["system/persona.md"] }, "Forget what Ann asked to forget");
     await commitFiles(git, work, { "system/human.md": MEMORY["system/human.md"].replace("- Drinks tea\n", "- Drinks tea\n- Reads Markdown\n") }, "Ann reads Markdown");
     await git.ok(["-C", work, "push", "-q", server.url(AGENT, { key: adminKey }), "main"]);
     const other = git.dir("other");
@@ -160,7 +167,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chrom
   test("the commit page shows the lines a push added and removed, and the memory at that commit", async () => {
     const { page, context } = await newPage();
     await signIn(page, `/ui/agents/${AGENT}/history`);
-    await expect(page.locator(".commits li a").allTextContents()).resolves.toEqual(["Ann reads Markdown", "Initial memory"]);
+    await expect(page.locator(".commits li a").allTextContents()).resolves.toEqual([
+      "Ann reads Markdown",
+      "Forget what Ann asked to forget",
+      "Learned: Plays the cello",
+      "Learned: Has a cat called Pixel",
+      "Learned: Lives in Lyon",
+      "Initial memory",
+    ]);
     await page.locator(".commits li a", { hasText: "Ann reads Markdown" }).click();
     await expect(page.locator("tr.add .text").allTextContents()).resolves.toEqual(["+- Reads Markdown"]);
     await commitFiles(git, work, { "system/human.md": MEMORY["system/human.md"].replace("- Drinks tea\n", "- Drinks coffee\n") }, "Coffee, not tea");
