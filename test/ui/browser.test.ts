@@ -138,6 +138,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chrom
   test("the agent page shows the blocks pushed by git, renders hostile Markdown inert, and requests nothing elsewhere", async () => {
     const { page, context, requests, dialogs } = await newPage();
     await signIn(page, `/ui/agents/${AGENT}`);
+    // Keyboard: the first Tab reaches the skip link, which moves on to the content, then its first link.
+    await page.keyboard.press("Tab");
+    await expect(page.locator(":focus").textContent()).resolves.toBe("Skip to content");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    await expect(page.locator(":focus").textContent()).resolves.toBe("Agents");
+
     await expect(page.locator("#block-human h3").textContent()).resolves.toBe("human");
     await expect(page.locator("#block-human .description").textContent()).resolves.toBe("What the agent knows of its human");
     await expect(page.locator("#block-human .markdown li").allTextContents()).resolves.toEqual(["Prefers short answers", "Works on stategit", "Drinks tea", "Reads Markdown"]);
