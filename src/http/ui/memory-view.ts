@@ -30,6 +30,8 @@ export interface BlockView extends MemoryFile {
 
 export interface AgentMemory {
   commit: Oid;
+  /** The manifest's generation it was read at: the live update follows events after it. */
+  generation: number;
   blocks: BlockView[];
   /** Skills and the other memory files, by path. */
   files: MemoryFile[];
@@ -85,7 +87,7 @@ export function agentMemory(snapshot: Snapshot, revision: string, blockLayout: B
   const blocks = all
     .filter((file) => file.kind === "block")
     .map((file) => ({ ...file, characters: countCharacters(file.value), sizes: recent.map((tree) => charactersAt(tree, file.path)) }));
-  return { commit, blocks, files: all.filter((file) => file.kind !== "block") };
+  return { commit, generation: snapshot.manifest.generation, blocks, files: all.filter((file) => file.kind !== "block") };
 }
 
 /** The commits of the default branch that changed `path` (all when undefined), newest first; empty for an unborn branch. */

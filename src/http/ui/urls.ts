@@ -5,7 +5,8 @@ export const uiUrls = {
   search: (query: string) => `/ui/?q=${encodeURIComponent(query)}`,
   agent: (agent: string, at?: string) => `/ui/agents/${encodeURIComponent(agent)}${at ? `?at=${at}` : ""}`,
   memory: (agent: string) => `/ui/agents/${encodeURIComponent(agent)}/memory`,
-  events: (agent: string) => `/ui/agents/${encodeURIComponent(agent)}/events`,
+  /** The agent's change events after `generation` (the SSE cursor), so none is missed between the page and the stream. */
+  events: (agent: string, generation: number) => `/ui/agents/${encodeURIComponent(agent)}/events?last_event_id=${generation}`,
   history: (agent: string, path?: string) => `/ui/agents/${encodeURIComponent(agent)}/history${path ? `?path=${encodeURIComponent(path)}` : ""}`,
   commit: (agent: string, id: string) => `/ui/agents/${encodeURIComponent(agent)}/commits/${id}`,
 };

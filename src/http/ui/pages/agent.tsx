@@ -55,7 +55,7 @@ export function MemorySection({ agent, memory }: { agent: string; memory: AgentM
 export function AgentPage({ session, agent, memory, at, live }: AgentProps) {
   const isLive = live && at === undefined;
   return (
-    <Layout title={agent} session={session} live={isLive ? { events: uiUrls.events(agent), refresh: uiUrls.memory(agent) } : undefined}>
+    <Layout title={agent} session={session} live={isLive ? { events: uiUrls.events(agent, memory.generation), refresh: uiUrls.memory(agent) } : undefined}>
       <nav class="crumbs" aria-label="Breadcrumb">
         <a href={uiUrls.home}>Agents</a> / <span aria-current="page">{agent}</span>
       </nav>
@@ -70,7 +70,7 @@ export function AgentPage({ session, agent, memory, at, live }: AgentProps) {
       ) : (
         isLive && (
           <p class="live muted" id="live-status" aria-live="polite">
-            Live: changes appear here as they are pushed.
+            Live: connecting…
           </p>
         )
       )}
