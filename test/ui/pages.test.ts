@@ -3,7 +3,6 @@ import { describe, expect, test } from "bun:test";
 import { databasePerTest, DATABASE_KINDS } from "../db/databases.ts";
 import { ORIGIN, setCookies, uiFixture } from "./support.ts";
 
-const sqlite = DATABASE_KINDS.find((kind) => kind.name === "sqlite")!;
 const SAME_SITE = { origin: ORIGIN, "sec-fetch-site": "same-origin" };
 
 const HOSTILE = [
@@ -14,8 +13,8 @@ const HOSTILE = [
   "[click me](javascript:alert('link')) and [also](JAVASCRIPT:alert(1)) and ![pic](https://elsewhere.test/p.png)",
 ].join("\n");
 
-describe("the web page", () => {
-  const { open } = databasePerTest(sqlite);
+for (const kind of DATABASE_KINDS) describe.skipIf(kind.skip !== undefined)(`the web page on ${kind.name}`, () => {
+  const { open } = databasePerTest(kind);
 
   async function setUp() {
     const ui = uiFixture(await open());
