@@ -27,17 +27,20 @@ function Snippet({ hit }: { hit: SearchHit }) {
 function SearchResults({ query, hits }: { query: string; hits: readonly SearchHit[] }) {
   if (hits.length === 0) return <p class="muted">Nothing in memory matches “{query}”.</p>;
   return (
-    <ol class="hits">
-      {hits.map((hit) => (
-        <li>
-          <a href={`${uiUrls.agent(hit.repo)}#${hit.label ? `block-${hit.label}` : "files"}`}>
-            <strong>{hit.repo}</strong> · {hit.label ?? hit.path}
-          </a>
-          {hit.description && <span class="muted"> — {hit.description}</span>}
-          <Snippet hit={hit} />
-        </li>
-      ))}
-    </ol>
+    <>
+      <h2>Found in memory</h2>
+      <ol class="hits">
+        {hits.map((hit) => (
+          <li>
+            <a href={`${uiUrls.agent(hit.repo)}#${hit.label ? `block-${hit.label}` : "files"}`}>
+              <strong>{hit.repo}</strong> · {hit.label ?? hit.path}
+            </a>
+            {hit.description && <span class="muted"> — {hit.description}</span>}
+            <Snippet hit={hit} />
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 

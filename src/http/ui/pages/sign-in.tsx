@@ -11,7 +11,9 @@ export function SignInPage({ formToken, next, error }: SignInProps) {
     <Layout title="Sign in">
       <section class="sign-in">
         <h1>Sign in</h1>
-        <p class="muted">With an API key of your organisation (`stategit key create ORG`). The page keeps a session cookie, never the key.</p>
+        <p class="muted">
+          With an API key of your organisation (<code>stategit key create ORG</code>). The browser keeps a session cookie, never the key.
+        </p>
         {error && (
           <p class="error" role="alert">
             {error}
