@@ -5,6 +5,8 @@
 import { Hono, type Context } from "hono";
 import type { BlockWrite, Person } from "../blocks/api-write.ts";
 import type { BlockUpdate } from "../blocks/memory-file.ts";
+import { eventStreamResponse, type EventStreamOptions } from "../events/sse.ts";
+import type { EventStreams } from "../events/streams.ts";
 import { isOid } from "../git/oid.ts";
 import { isValidName } from "../names.ts";
 import type { PathContent } from "../repo/browse.ts";
@@ -117,8 +119,13 @@ function contentJson(content: PathContent) {
   return { type: "file", mode: mode(entry.mode), blob: entry.oid, size: data.length, ...text };
 }
 
-/** The API under `/v1`, its own error handler answering JSON. */
-export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
+/** The change events' streams, and how often they send heartbeats. */
+export interface EventRoutesOptions extends EventStreamOptions {
+  streams: EventStreams;
+}
+
+/** The API under `/v1`, its own error handler answering JSON; the event streams when `events` is given. */
+export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => {
     const known = apiErrorOf(error);
@@ -163,5 +170,10 @@ export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
     const hits = await api.search(c.get("org"), text, { agent, limit: limitOf(c, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT) });
     return c.json({ results: hits.map(({ repo, ...hit }) => ({ agent: repo, ...hit })) });
   });
+
+  if (events) {
+    app.get("/agents/:agent/events", (c) => eventStreamResponse(events.streams, { org: c.get("org"), agent: agentOf(c) }, c.req.raw, events));
+    app.get("/events", (c) => eventStreamResponse(events.streams, { org: c.get("org") }, c.req.raw, events));
+  }
   return app;
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
-import { apiRoutes } from "./api-routes.ts";
+import { apiRoutes, type EventRoutesOptions } from "./api-routes.ts";
 import { authenticate, jsonChallenge, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
@@ -27,6 +27,8 @@ export interface AppOptions {
   memoryApi?: MemoryApi;
   /** The web page under /ui/; absent, there is none. */
   ui?: UiOptions;
+  /** The change events' SSE routes (with the JSON API); absent, they are not served. */
+  events?: EventRoutesOptions;
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
@@ -46,8 +48,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   for (const base of GIT_BASES) app.use(`${base}/:agent/state.git/*`, authenticate(options));
   mountGitRoutes(app, options);
   if (options.memoryApi) {
-    for (const path of ["/v1/agents/*", "/v1/search"]) app.use(path, authenticate(options, jsonChallenge));
-    app.route("/v1", apiRoutes(options.memoryApi, logger));
+    for (const path of ["/v1/agents/*", "/v1/search", "/v1/events"]) app.use(path, authenticate(options, jsonChallenge));
+    app.route("/v1", apiRoutes(options.memoryApi, logger, options.events));
   }
   if (options.ui) app.route("/", uiRoutes(options.ui));
   return app;

@@ -4,7 +4,7 @@
  * Screenshots of the agent page go to test-artifacts/ (the README shows one, copied to docs/).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { CASE_TIMEOUT_MS, commitFiles, GitClient, ROOT, StategitServer } from "../conformance/harness.ts";
@@ -13,6 +13,8 @@ import { tempDir } from "../support/git.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test-artifacts");
 const AGENT = "agent-1";
+/** How long the live test waits for a push to show: the issue asks for a second; this only bounds a broken run (no timed assertion). */
+const LIVE_WAIT_MS = 20_000;
 
 const MEMORY = {
   "system/human.md": "---\ndescription: What the agent knows of its human\nlimit: 400\n---\n# Ann\n\n- Prefers **short** answers\n- Works on `stategit`\n- Drinks tea\n",
@@ -197,6 +199,23 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chrom
     await page.locator(".commit-meta dd a").first().click();
     await page.getByText("Memory at this commit").click();
     await expect(page.locator("#block-human .markdown").textContent()).resolves.toContain("Reads Markdown");
+    await context.close();
+  }, CASE_TIMEOUT_MS);
+
+  test("a push made while the agent page is open appears on it, without a reload", async () => {
+    const { page, context } = await newPage();
+    await signIn(page, `/ui/agents/${AGENT}`);
+    await page.locator("#live-status", { hasText: "changes appear here" }).waitFor();
+    await page.evaluate(() => void ((globalThis as { notReloaded?: boolean }).notReloaded = true));
+    const human = await git.ok(["-C", work, "show", "HEAD:system/human.md"]);
+    await commitFiles(git, work, { "system/human.md": `${human}\n- Learned while the page was open\n` }, "Learned live");
+    await git.ok(["-C", work, "push", "-q", server.url(AGENT, { key: adminKey }), "main"]);
+    const pushed = performance.now();
+    await page.locator("#block-human li", { hasText: "Learned while the page was open" }).waitFor({ timeout: LIVE_WAIT_MS });
+    const latency = performance.now() - pushed;
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    writeFileSync(join(ARTIFACTS, "live-update.txt"), `push acknowledged → shown on the page: ${latency.toFixed(0)} ms\n`);
+    console.log(`live update: shown ${latency.toFixed(0)} ms after the push was acknowledged`);
     await context.close();
   }, CASE_TIMEOUT_MS);
 

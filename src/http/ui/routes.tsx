@@ -11,9 +11,12 @@ import type { KeyIdentity } from "../../db/accounts.ts";
 import { isOid } from "../../git/oid.ts";
 import { isValidName } from "../../names.ts";
 import type { Snapshot } from "../../repo/snapshot.ts";
+import { eventStreamResponse } from "../../events/sse.ts";
+import type { EventRoutesOptions } from "../api-routes.ts";
 import type { Authenticator } from "../auth.ts";
 import { BadBodyError, BodyTooLargeError, readBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
+import { apiErrorOf, RETRY_AFTER_SECONDS } from "../errors.ts";
 import icon from "./assets/icon.svg" with { type: "text" };
 import liveScript from "./assets/live.client.js" with { type: "text" };
 import stylesheet from "./assets/style.css" with { type: "text" };
@@ -51,8 +54,8 @@ export interface UiOptions {
     search(org: string, text: string, options: { limit: number }): Promise<SearchHit[]>;
   };
   blockLayout: BlockLayout;
-  /** Server-Sent Events of one agent's changes, for the live update; without it the agent page is static. */
-  agentEvents?: (c: Context<UiEnv>, org: string, agent: string) => Response | Promise<Response>;
+  /** The change events the agent page follows (the live update); without them the page is static. */
+  events?: EventRoutesOptions;
 }
 
 type UiEnv = { Variables: AppEnv["Variables"] & { session: string } };
@@ -178,7 +181,7 @@ export function uiRoutes(options: UiOptions): Hono<UiEnv> {
     const memory = agentMemory(snapshot, at ?? "HEAD", options.blockLayout);
     if (!memory) return notFound(c, at ? "This agent has no such commit." : "This agent's default branch has no commit.");
     const agent = c.req.param("agent");
-    return html(c, <AgentPage session={sessionOf(c)} agent={agent} memory={memory} at={at} live={options.agentEvents !== undefined} />);
+    return html(c, <AgentPage session={sessionOf(c)} agent={agent} memory={memory} at={at} live={options.events !== undefined} />);
   });
 
   app.get("/ui/agents/:agent/memory", async (c) => {
@@ -188,9 +191,19 @@ export function uiRoutes(options: UiOptions): Hono<UiEnv> {
     return html(c, <MemorySection agent={c.req.param("agent")} memory={memory} />);
   });
 
-  if (options.agentEvents) {
-    const agentEvents = options.agentEvents;
-    app.get("/ui/agents/:agent/events", async (c) => ((await snapshotOf(c)) ? agentEvents(c, c.get("org"), c.req.param("agent")) : noAgent(c)));
+  if (options.events) {
+    const events = options.events;
+    // The same stream as GET /v1/agents/{agent_id}/events, authenticated by the session cookie.
+    app.get("/ui/agents/:agent/events", async (c) => {
+      if (!(await snapshotOf(c))) return noAgent(c);
+      try {
+        return eventStreamResponse(events.streams, { org: c.get("org"), agent: c.req.param("agent") }, c.req.raw, events);
+      } catch (error) {
+        const known = apiErrorOf(error);
+        if (!known) throw error;
+        return c.text(`${known.message}\n`, known.status, known.status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {});
+      }
+    });
   }
 
   app.get("/ui/agents/:agent/history", async (c) => {
