@@ -162,6 +162,27 @@ for (const kind of DATABASE_KINDS) describe.skipIf(kind.skip !== undefined)(`the
     expect(page).toContain('<a href="https://elsewhere.test/p.png" class="image-link"');
   });
 
+  test("the agent page's live stream: its agent's change events, for a session only, never another org's agent", async () => {
+    const { ui, acme } = await setUp();
+    const session = { stategit_session: await ui.signIn(acme.key) };
+    const page = await (await ui.request("/ui/agents/agent-1", { cookies: session })).text();
+    const stream = /data-live-events="([^"]+)"/.exec(page)![1].replaceAll("&amp;", "&");
+    expect(stream).toMatch(/^\/ui\/agents\/agent-1\/events\?last_event_id=\d+$/);
+    expect(page).toContain('<script src="/ui/assets/live.js" defer=""></script>');
+    expect((await ui.request(stream)).status).toBe(303);
+    expect((await ui.request("/ui/agents/secret-agent/events", { cookies: session })).status).toBe(404);
+    expect((await ui.request("/ui/agents/agent-1/events?last_event_id=x", { cookies: session })).status).toBe(400);
+
+    const response = await ui.request(stream, { cookies: session });
+    expect(response.headers.get("content-type")).toStartWith("text/event-stream");
+    const reader = response.body!.getReader();
+    await ui.putBlock(acme.key, "agent-1", "human", { value: "Likes tea, coffee and cocoa.\n", description: "Who the human is", limit: 100 });
+    let text = "";
+    while (!text.includes("event: change")) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('"label":"human"');
+    ui.closeStreams();
+  });
+
   test("history lists commits newest first with their source; a commit page diffs each file; memory at a past commit", async () => {
     const { ui, acme } = await setUp();
     const session = { stategit_session: await ui.signIn(acme.key) };

@@ -3,7 +3,10 @@ import { Accounts } from "../../src/db/accounts.ts";
 import type { SqlAdapter } from "../../src/db/adapter.ts";
 import { MemoryMirror } from "../../src/db/mirror.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
+import { EventLog } from "../../src/db/events.ts";
 import { Sessions } from "../../src/db/sessions.ts";
+import { EventStreams } from "../../src/events/streams.ts";
+import { LocalTransport } from "../../src/events/transport.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
@@ -14,6 +17,8 @@ export const ORIGIN = "http://stategit.test";
 
 export interface UiFixture {
   accounts: Accounts;
+  /** Ends every event stream (so that a test's open stream does not outlive it). */
+  closeStreams(): void;
   /** A request to the app; `cookies` are sent as a Cookie header. */
   request(path: string, options?: { method?: string; form?: Record<string, string>; cookies?: Record<string, string>; headers?: Record<string, string> }): Promise<Response>;
   /** Writes a block through the JSON API, as `key`. */
@@ -30,12 +35,16 @@ export function setCookies(response: Response): Record<string, string> {
 export function uiFixture(db: SqlAdapter): UiFixture {
   const accounts = new Accounts(db, { authCacheTtlMs: 0 });
   const mirror = new MemoryMirror(db);
-  const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false });
+  const eventLog = new EventLog(db);
+  const eventTransport = new LocalTransport();
+  const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false, eventLog, eventTransport });
+  const events = { streams: new EventStreams(eventLog, eventTransport), heartbeatMs: 60_000 };
   const app = createApp({
     accounts,
     repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent), push: () => Promise.reject(new Error("unused")) },
     memoryApi: new MemoryApi({ repositories, mirror, memory: { blockLayout: "letta", blockPolicy: "strict" } }),
-    ui: { accounts, sessions: new Sessions(db), repositories, mirror, blockLayout: "letta" },
+    events,
+    ui: { accounts, sessions: new Sessions(db), repositories, mirror, blockLayout: "letta", events },
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
     logger: createLogger("error", (text) => void process.stderr.write(text)),
@@ -50,6 +59,7 @@ export function uiFixture(db: SqlAdapter): UiFixture {
   };
   return {
     accounts,
+    closeStreams: () => events.streams.close(),
     request,
     async putBlock(key, agent, label, body) {
       const response = await app.request(`${ORIGIN}/v1/agents/${agent}/blocks/${label}`, {

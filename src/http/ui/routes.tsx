@@ -197,7 +197,7 @@ export function uiRoutes(options: UiOptions): Hono<UiEnv> {
     app.get("/ui/agents/:agent/events", async (c) => {
       if (!(await snapshotOf(c))) return noAgent(c);
       try {
-        return eventStreamResponse(events.streams, { org: c.get("org"), agent: c.req.param("agent") }, c.req.raw, events);
+        return await eventStreamResponse(events.streams, { org: c.get("org"), agent: c.req.param("agent") }, c.req.raw, events);
       } catch (error) {
         const known = apiErrorOf(error);
         if (!known) throw error;
