@@ -10,8 +10,10 @@
   var loading = false;
   var again = false;
 
-  function show(text) {
-    if (status) status.textContent = text;
+  function show(text, state) {
+    if (!status) return;
+    status.textContent = text;
+    status.setAttribute("data-state", state);
   }
 
   function reload() {
@@ -29,10 +31,10 @@
         var section = new DOMParser().parseFromString(html, "text/html").getElementById("memory");
         var current = document.getElementById("memory");
         if (section && current) current.replaceWith(document.adoptNode(section));
-        show("Live: updated at " + new Date().toLocaleTimeString() + ".");
+        show("Live: updated at " + new Date().toLocaleTimeString() + ".", "up");
       })
       .catch(function () {
-        show("Live: could not load the change; reload the page.");
+        show("Live: could not load the change; reload the page.", "down");
       })
       .finally(function () {
         loading = false;
@@ -48,9 +50,9 @@
   source.addEventListener("change", reload);
   source.addEventListener("resync", reload);
   source.onopen = function () {
-    show("Live: changes appear here as they are pushed.");
+    show("Live: changes appear here as they are pushed.", "up");
   };
   source.onerror = function () {
-    show("Live: reconnecting…");
+    show("Live: reconnecting…", "down");
   };
 })();
