@@ -5,6 +5,7 @@ import { authenticate, jsonChallenge, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { GIT_BASES, mountGitRoutes, routingPath, type GitRepositories } from "./git-routes.ts";
+import type { PackJobRunner } from "../protocol/pack-job.ts";
 import type { Logger } from "./logger.ts";
 import type { MemoryApi } from "./memory-api.ts";
 import type { Metrics } from "./metrics.ts";
@@ -23,6 +24,8 @@ export interface AppOptions {
   metrics: Metrics;
   /** What GET /readyz checks (the database, storage). */
   readinessChecks: readonly ReadinessCheck[];
+  /** Where the packs of clones and large fetches are made (the worker pool); absent, on the request thread. */
+  offload?: PackJobRunner;
   /** The JSON API of blocks, files, history and search; absent, only git is served. */
   memoryApi?: MemoryApi;
   /** The web page under /ui/; absent, there is none. */
