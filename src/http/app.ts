@@ -12,6 +12,7 @@ import type { Metrics } from "./metrics.ts";
 import { mountOperationsRoutes } from "./operations-routes.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
+import { uiRoutes, type UiOptions } from "./ui/routes.tsx";
 
 export interface AppOptions {
   accounts: Authenticator;
@@ -27,6 +28,8 @@ export interface AppOptions {
   offload?: PackJobRunner;
   /** The JSON API of blocks, files, history and search; absent, only git is served. */
   memoryApi?: MemoryApi;
+  /** The web page under /ui/; absent, there is none. */
+  ui?: UiOptions;
   /** The change events' SSE routes (with the JSON API); absent, they are not served. */
   events?: EventRoutesOptions;
 }
@@ -51,5 +54,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     for (const path of ["/v1/agents/*", "/v1/search", "/v1/events"]) app.use(path, authenticate(options, jsonChallenge));
     app.route("/v1", apiRoutes(options.memoryApi, logger, options.events));
   }
+  if (options.ui) app.route("/", uiRoutes(options.ui));
   return app;
 }

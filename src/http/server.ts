@@ -2,6 +2,7 @@ import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
 import { MemoryMirror } from "../db/mirror.ts";
+import { Sessions } from "../db/sessions.ts";
 import { DEFAULT_RETENTION, EventLog } from "../db/events.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
 import { WebhookStore } from "../db/webhooks.ts";
@@ -106,14 +107,18 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     onBackgroundError: logError("background work failed"),
     metrics: metrics.repositoryCache,
   });
+  const mirror = new MemoryMirror(db);
+  const events = { streams: eventStreams, heartbeatMs: config.events.heartbeatMs };
+  const snapshot = (org: string, agent: string) => repositories.snapshot(org, agent);
   const app = createApp({
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
-    memoryApi: new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: config.memory }),
-    events: { streams: eventStreams, heartbeatMs: config.events.heartbeatMs },
+    memoryApi: new MemoryApi({ repositories, mirror, memory: config.memory }),
+    events,
+    ui: { accounts, sessions: new Sessions(db), repositories: { snapshot }, mirror, blockLayout: config.memory.blockLayout, events },
     repositories: {
-      snapshot: (org, agent) => repositories.snapshot(org, agent),
+      snapshot,
       push: (org, agent, request, { admin }) =>
         repositories.push(org, agent, {
           ...request,
