@@ -12,10 +12,14 @@ import type { WorkerReply } from "./pool.ts";
  * yet, and they live in shared memory (SharedArrayBuffer), so even then nothing is copied.
  */
 
-/** A pack the job reads, by name (its checksum); `bytes` when the worker does not hold it. */
+/**
+ * A pack the job reads, by name (its checksum); `bytes` when the worker does not hold it, with
+ * the pack's `references` (packReferences) when the request thread knows them, so that a full
+ * clone can send the stored packs as they are without the worker reading every tree again.
+ */
 export interface PackRef {
   name: string;
-  bytes?: { pack: Uint8Array; index: Uint8Array };
+  bytes?: { pack: Uint8Array; index: Uint8Array; references?: Uint8Array };
 }
 
 interface JobBase {

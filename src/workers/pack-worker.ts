@@ -8,7 +8,7 @@ import { defaultCodec } from "../git/codec/index.ts";
 import { decodePackIndex } from "../git/idxfile/index.ts";
 import { ObjectCache, ObjectDatabase } from "../git/odb/index.ts";
 import { PackFile } from "../git/pack/packfile.ts";
-import { packReferences } from "../git/pack/references.ts";
+import { packReferences, rememberPackReferences } from "../git/pack/references.ts";
 import { runPackJob } from "../protocol/pack-job.ts";
 import type { LoadedPack } from "../repo/packs.ts";
 import { mergeObjects } from "../repo/pack-work.ts";
@@ -54,6 +54,7 @@ function repository(job: PackWorkerJob): ObjectDatabase {
     if (!file) {
       if (!bytes) throw new Error(`pack ${name} was never sent to this worker`);
       file = new PackFile(bytes.pack, decodePackIndex(bytes.index, codec), codec, cache);
+      if (bytes.references) rememberPackReferences(file, bytes.references);
       held.set(name, file);
     }
     objects.addPack(file);

@@ -3,7 +3,7 @@ import { defaultCodec } from "../git/codec/index.ts";
 import type { ObjectDatabase } from "../git/odb/index.ts";
 import type { Oid } from "../git/oid.ts";
 import type { PackFile } from "../git/pack/packfile.ts";
-import { rememberPackReferences } from "../git/pack/references.ts";
+import { knownPackReferences, rememberPackReferences } from "../git/pack/references.ts";
 import type { PackLimits } from "../git/pack/types.ts";
 import { runPackJob, type PackJob, type PackJobRunner } from "../protocol/pack-job.ts";
 import type { SentPack } from "../protocol/pack-stream.ts";
@@ -78,7 +78,7 @@ function packRefs(worker: PoolWorker<HeldPacks>, packs: readonly PackFile[], bud
     if (!bytes) throw new Error(`pack ${name} was not opened from stored bytes`);
     held.names.set(name, bytes.pack.length + bytes.index.length);
     held.bytes += bytes.pack.length + bytes.index.length;
-    return { name, bytes };
+    return { name, bytes: { ...bytes, references: knownPackReferences(file) } };
   });
   const needed = new Set(refs.map(({ name }) => name));
   const forget: string[] = [];
