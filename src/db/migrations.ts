@@ -99,6 +99,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ...(name === "postgres" ? ["CREATE INDEX memory_files_search ON memory_files USING GIN (search)"] : SQLITE_SEARCH_INDEX),
     ],
   },
+  {
+    version: 4,
+    name: "shared memory repositories and their attachments to agents",
+    // A repository's manifest row is `manifests (org, 'repositories/' || id)`; ids are opaque
+    // strings (Letta's clients treat them so), names unique per organisation.
+    statements: ({ timestamp }) => [
+      `CREATE TABLE shared_repositories (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL REFERENCES organisations (name),
+        name TEXT NOT NULL,
+        created_at ${timestamp} NOT NULL,
+        updated_at ${timestamp} NOT NULL,
+        UNIQUE (org, name)
+      )`,
+      `CREATE TABLE repository_attachments (
+        org TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        repository_id TEXT NOT NULL REFERENCES shared_repositories (id),
+        created_at ${timestamp} NOT NULL,
+        PRIMARY KEY (org, agent_id, repository_id)
+      )`,
+      "CREATE INDEX repository_attachments_repository ON repository_attachments (repository_id)",
+    ],
+  },
 ];
 
 /**

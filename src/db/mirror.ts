@@ -271,10 +271,10 @@ export class MemoryMirror {
  * files that changed, written in the commit's own transaction.
  */
 export function mirrorInTransaction(mirror: MemoryMirror, blockLayout: BlockLayout): TransactionWork {
-  return ({ org, agent, before, objects, updates, generation }) => {
+  return ({ org, repo, before, objects, updates, generation }) => {
     const update = updates.find(({ ref }) => ref === before.head);
     if (!update) return undefined;
-    if (update.newOid === ZERO_OID) return (tx) => mirror.replace(tx, org, agent, [], undefined, generation);
+    if (update.newOid === ZERO_OID) return (tx) => mirror.replace(tx, org, repo, [], undefined, generation);
     const changes = mirrorChanges({
       objects,
       oldTree: commitTree(objects, before.refs.get(update.ref) ?? ZERO_OID),
@@ -282,6 +282,6 @@ export function mirrorInTransaction(mirror: MemoryMirror, blockLayout: BlockLayo
       blockLayout,
     });
     if (changes.upserts.length === 0 && changes.deletes.length === 0) return undefined;
-    return (tx) => mirror.apply(tx, org, agent, changes, update.newOid, generation);
+    return (tx) => mirror.apply(tx, org, repo, changes, update.newOid, generation);
   };
 }

@@ -1,4 +1,5 @@
 import type { BlockLayout } from "../blocks/layout.ts";
+import { sharedRepositoryId } from "../repo/layout.ts";
 import { Repositories, type RepositoriesOptions } from "../repo/repository.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { Accounts } from "./accounts.ts";
@@ -9,7 +10,7 @@ import { MemoryMirror, mirrorInTransaction } from "./mirror.ts";
 /**
  * The repositories of a deployment, wired as every writer must be (the server, `import`, the
  * maintenance commands): manifests in the database, the SQL mirror written in each commit's
- * transaction, and the agent registry told of an agent's first committed write.
+ * transaction, and the agent registry told of an agent's first committed write to its own memory.
  */
 export function deploymentRepositories(
   db: SqlAdapter,
@@ -21,8 +22,9 @@ export function deploymentRepositories(
   return new Repositories(store, new ManifestStore(db), {
     ...options,
     inTransaction: mirrorInTransaction(new MemoryMirror(db), blockLayout),
-    onCommit: async ({ org, agent }) => {
-      await accounts.registerAgent(org, agent);
+    onCommit: async ({ org, repo }) => {
+      // A shared repository belongs to no agent; its writers are registered by their own memory.
+      if (sharedRepositoryId(repo) === undefined) await accounts.registerAgent(org, repo);
     },
   });
 }
