@@ -1,5 +1,5 @@
 /**
- * The JSON API's routes (DESIGN.md, Contract, "Blocks"): each handler parses the request, calls
+ * The JSON API's routes (DESIGN.md, Contract, "Blocks" and "Shared memory"): each handler parses the request, calls
  * one MemoryApi method and answers JSON; every error goes through apiErrorOf.
  */
 import { Hono, type Context } from "hono";
@@ -20,6 +20,9 @@ const DEFAULT_HISTORY_LIMIT = 50;
 const MAX_HISTORY_LIMIT = 1000;
 const DEFAULT_SEARCH_LIMIT = 20;
 const MAX_SEARCH_LIMIT = 100;
+/** Letta Code pages repositories 50 at a time. */
+const DEFAULT_REPOSITORY_LIMIT = 50;
+const MAX_REPOSITORY_LIMIT = 1000;
 
 const invalid = (message: string) => new ApiError(400, "body.invalid", message);
 const badQuery = (message: string) => new ApiError(400, "query.invalid", message);
@@ -28,6 +31,21 @@ function agentOf(c: Context<AppEnv>): string {
   const agent = c.req.param("agent") ?? "";
   if (!isValidName(agent)) throw new ApiError(404, "agent.unknown", `invalid agent id ${JSON.stringify(agent)}`);
   return agent;
+}
+
+/** A shared repository's id; one that cannot be an id is as unknown as any other. */
+function checkRepositoryId(id: string): string {
+  if (!isValidName(id)) throw new ApiError(404, "repository.unknown", `repository ${JSON.stringify(id)} does not exist`);
+  return id;
+}
+
+const repositoryIdOf = (c: Context<AppEnv>) => checkRepositoryId(c.req.param("id") ?? "");
+
+function offsetOf(c: Context<AppEnv>): number {
+  const text = c.req.query("offset");
+  if (text === undefined) return 0;
+  if (!/^\d{1,9}$/.test(text)) throw badQuery("offset must be a whole number");
+  return Number(text);
 }
 
 function limitOf(c: Context<AppEnv>, fallback: number, most: number): number {
@@ -160,8 +178,38 @@ export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
     if (text.trim() === "") throw badQuery("q must name the text to search for");
     const agent = c.req.query("agent");
     if (agent !== undefined && !isValidName(agent)) throw badQuery(`invalid agent id ${JSON.stringify(agent)}`);
-    const hits = await api.search(c.get("org"), text, { agent, limit: limitOf(c, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT) });
-    return c.json({ results: hits.map(({ repo, ...hit }) => ({ agent: repo, ...hit })) });
+    return c.json({ results: await api.search(c.get("org"), text, { agent, limit: limitOf(c, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT) }) });
+  });
+
+  app.post("/repositories", async (c) => {
+    const { name } = await jsonBody(c, true);
+    if (typeof name !== "string") throw invalid("name must be a string");
+    return c.json(await api.createRepository(c.get("org"), name), 201);
+  });
+  app.get("/repositories", async (c) =>
+    c.json(await api.listRepositories(c.get("org"), { limit: limitOf(c, DEFAULT_REPOSITORY_LIMIT, MAX_REPOSITORY_LIMIT), offset: offsetOf(c) })),
+  );
+  app.get("/repositories/:id", async (c) => c.json(await api.repository(c.get("org"), repositoryIdOf(c))));
+  app.delete("/repositories/:id", async (c) => {
+    await api.deleteRepository(c.get("org"), repositoryIdOf(c));
+    return c.body(null, 204);
+  });
+  app.get("/repositories/:id/versions", async (c) => {
+    const path = c.req.query("path") || undefined;
+    const commits = await api.versions(c.get("org"), repositoryIdOf(c), { path, limit: limitOf(c, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT) });
+    return c.json({ commits });
+  });
+
+  app.get("/agents/:agent/repositories", async (c) => c.json({ repositories: await api.agentRepositories(c.get("org"), agentOf(c)) }));
+  app.post("/agents/:agent/repositories", async (c) => {
+    const agent = agentOf(c);
+    const { repository_id: id } = await jsonBody(c, true);
+    if (typeof id !== "string") throw invalid("repository_id must be a string");
+    return c.json(await api.attach(c.get("org"), agent, checkRepositoryId(id)));
+  });
+  app.delete("/agents/:agent/repositories/:id", async (c) => {
+    await api.detach(c.get("org"), agentOf(c), repositoryIdOf(c));
+    return c.body(null, 204);
   });
   return app;
 }

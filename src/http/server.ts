@@ -1,13 +1,15 @@
 import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
-import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
+import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import { MemoryMirror } from "../db/mirror.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
+import { SharedRepositories } from "../db/shared-repositories.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
 import { COMMIT, VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
+import { gitTargets } from "./git-targets.ts";
 import { timeCalls } from "./call-timing.ts";
 import { listen, type TlsFiles } from "./listener.ts";
 import { createLogger, type LogLevel } from "./logger.ts";
@@ -67,21 +69,13 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     onBackgroundError: (error) => logger.log("error", "background work failed", { error: (error as Error).stack ?? String(error) }),
     metrics: metrics.repositoryCache,
   });
+  const shared = new SharedRepositories(db);
   const app = createApp({
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
-    memoryApi: new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: config.memory }),
-    repositories: {
-      snapshot: (org, agent) => repositories.snapshot(org, agent),
-      push: (org, agent, request, { admin }) =>
-        repositories.push(org, agent, {
-          ...request,
-          allowForcePush: config.allowForcePush,
-          limits: config.limits,
-          checkUpdate: memoryRulesCheck(config.memory, "memfs", admin),
-        }),
-    },
+    memoryApi: new MemoryApi({ repositories, shared, mirror: new MemoryMirror(db), memory: config.memory }),
+    repositories: gitTargets({ repositories, shared, memory: config.memory, allowForcePush: config.allowForcePush, limits: config.limits }),
     logger,
     metrics,
     readinessChecks: [

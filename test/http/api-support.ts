@@ -2,12 +2,14 @@
 import type { SqlAdapter } from "../../src/db/adapter.ts";
 import { ManifestStore } from "../../src/db/manifests.ts";
 import { MemoryMirror, mirrorInTransaction } from "../../src/db/mirror.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { memoryFiles, type MemoryFile } from "../../src/blocks/memory-file.ts";
 import { commitTree, type MemoryRulesConfig } from "../../src/blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { Metrics } from "../../src/http/metrics.ts";
 import { createApp } from "../../src/http/app.ts";
+import { gitTargets } from "../../src/http/git-targets.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
 import { Repositories } from "../../src/repo/repository.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
@@ -36,11 +38,12 @@ export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = 
     compaction: false,
     inTransaction: mirrorInTransaction(mirror, config.blockLayout),
   });
+  const shared = new SharedRepositories(db);
   const identities: Record<string, { org: string; admin: boolean }> = { [KEY]: { org: ORG, admin: false }, [ADMIN_KEY]: { org: ORG, admin: true } };
   const app = createApp({
     accounts: { authenticate: async (key) => identities[key] },
-    repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent), push: () => Promise.reject(new Error("unused")) },
-    memoryApi: new MemoryApi({ repositories, mirror, memory: config }),
+    repositories: gitTargets({ repositories, shared, memory: config }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror, memory: config }),
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
     logger: createLogger("error", (text) => void process.stderr.write(text)),

@@ -38,11 +38,13 @@ async function serve(options: { logLevel?: LogLevel; readinessChecks?: Readiness
   const app = createApp({
     accounts: { authenticate: async (key) => (key === KEY ? { org: "acme", admin: false } : undefined) },
     repositories: {
-      snapshot: (org, agent) => {
-        if (agent === "explode") throw new Error("storage on fire");
-        return repositories.snapshot(org, agent);
-      },
-      push: (org, agent, request) => repositories.push(org, agent, { ...request, allowForcePush: false }),
+      resolve: (org, { agent }) => ({
+        snapshot: async () => {
+          if (agent === "explode") throw new Error("storage on fire");
+          return repositories.snapshot(org, agent);
+        },
+        push: (request) => repositories.push(org, agent, { ...request, allowForcePush: false }),
+      }),
     },
     trustOrgHeader: false,
     maxBodyBytes: 1 << 24,
