@@ -18,14 +18,17 @@ import { Workdir } from "../repo/support.ts";
 export const ORG = "acme";
 export const KEY = "sg_0000000000000001_user";
 export const ADMIN_KEY = "sg_0000000000000002_admin";
+/** A key of another organisation. */
+export const OTHER_ORG_KEY = "sg_0000000000000003_other";
 const MAIN = "refs/heads/main";
 
 export interface ApiFixture {
+  store: MemoryBlobStore;
   repositories: Repositories;
   mirror: MemoryMirror;
   request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; key?: string }): Promise<Response>;
   json<T = Record<string, any>>(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; key?: string }): Promise<{ status: number; body: T; headers: Headers }>;
-  /** Pushes the tip of `work` to `agent`'s main, as a git client would (no rules). */
+  /** Pushes the tip of `work` to the main of `agent` (or of another repository name), as a git client would (no rules). */
   push(agent: string, work: Workdir, commit: Oid): Promise<void>;
   /** The mirror rows (without their commit and times), and memoryFiles of main's tip: always equal. */
   mirrorAndTip(agent: string): Promise<{ rows: MemoryFile[]; expected: MemoryFile[] }>;
@@ -34,12 +37,17 @@ export interface ApiFixture {
 export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = {}): ApiFixture {
   const config: MemoryRulesConfig = { blockLayout: "letta", blockPolicy: "strict", ...memory };
   const mirror = new MemoryMirror(db);
-  const repositories = new Repositories(new MemoryBlobStore(), new ManifestStore(db), {
+  const store = new MemoryBlobStore();
+  const repositories = new Repositories(store, new ManifestStore(db), {
     compaction: false,
     inTransaction: mirrorInTransaction(mirror, config.blockLayout),
   });
   const shared = new SharedRepositories(db);
-  const identities: Record<string, { org: string; admin: boolean }> = { [KEY]: { org: ORG, admin: false }, [ADMIN_KEY]: { org: ORG, admin: true } };
+  const identities: Record<string, { org: string; admin: boolean }> = {
+    [KEY]: { org: ORG, admin: false },
+    [ADMIN_KEY]: { org: ORG, admin: true },
+    [OTHER_ORG_KEY]: { org: "other", admin: false },
+  };
   const app = createApp({
     accounts: { authenticate: async (key) => identities[key] },
     repositories: gitTargets({ repositories, shared, memory: config }),
@@ -58,6 +66,7 @@ export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = 
     });
   const pushed = new Map<string, Oid[]>();
   return {
+    store,
     repositories,
     mirror,
     request,
