@@ -1,5 +1,6 @@
 import { checkName } from "../names.ts";
 import { SHARED_REPOSITORY_PREFIX, sharedRepositoryName, type RepositoryName } from "../repo/layout.ts";
+import type { Repositories } from "../repo/repository.ts";
 import { DatabaseError, toDate, type SqlAdapter } from "./adapter.ts";
 
 /** A shared memory repository (DESIGN.md, Contract, "Shared memory"): owned by an organisation, attached to agents. */
@@ -33,7 +34,7 @@ export function isSharedRepositoryName(name: string): boolean {
   return NAME.test(name) && name !== "." && name !== ".." && name.toLowerCase() !== PRIMARY_REPOSITORY_NAME;
 }
 
-function checkRepositoryNameText(name: string): string {
+export function checkSharedRepositoryName(name: string): string {
   if (!isSharedRepositoryName(name)) {
     throw new DatabaseError(
       "repository.name-invalid",
@@ -71,7 +72,7 @@ export class SharedRepositories {
   /** Creates a repository; `repository.exists` when the organisation has one of that name. */
   async create(org: string, name: string): Promise<SharedRepository> {
     checkName("organisation", org);
-    checkRepositoryNameText(name);
+    checkSharedRepositoryName(name);
     const now = new Date().toISOString();
     const id = `repo-${crypto.randomUUID()}`;
     try {
@@ -101,6 +102,15 @@ export class SharedRepositories {
     return rows.length === 0 ? undefined : fromColumns(rows[0]);
   }
 
+  /** The organisation's repository whose id or else name is `reference` (what the command line takes). */
+  async find(org: string, reference: string): Promise<SharedRepository | undefined> {
+    const rows = await this.db.query<RepositoryColumns>(
+      "SELECT id, name, created_at, updated_at FROM shared_repositories WHERE org = $1 AND (id = $2 OR name = $2) ORDER BY id = $2 DESC LIMIT 1",
+      [org, reference],
+    );
+    return rows.length === 0 ? undefined : fromColumns(rows[0]);
+  }
+
   /** The organisation's repository `id`; `repository.unknown` when it has none. */
   async require(org: string, id: string): Promise<SharedRepository> {
     const repository = await this.get(org, id);
@@ -109,11 +119,11 @@ export class SharedRepositories {
   }
 
   /**
-   * Deletes the repository with its manifest, commit log and mirror rows, in one transaction;
-   * `repository.attached` while any agent has it attached. Its pack files are the caller's to
-   * delete after (Repositories.deleteFiles).
+   * Deletes the repository with its manifest, commit log and mirror rows, in one transaction
+   * (`repository.attached` while any agent has it attached), then its pack files, which nothing
+   * names any more.
    */
-  async delete(org: string, id: string): Promise<void> {
+  async delete(org: string, id: string, files: Pick<Repositories, "deleteFiles">): Promise<void> {
     await this.db.transaction(async (tx) => {
       const attached = await tx.query("SELECT 1 FROM repository_attachments WHERE repository_id = $1 LIMIT 1", [id]);
       if (attached.length > 0) throw new DatabaseError("repository.attached", `repository ${JSON.stringify(id)} is attached to agents: detach it first`);
@@ -121,6 +131,7 @@ export class SharedRepositories {
       const repo = sharedRepositoryName(id);
       for (const table of ["manifests", "manifest_commits", "memory_files"]) await tx.execute(`DELETE FROM ${table} WHERE org = $1 AND repo = $2`, [org, repo]);
     });
+    await files.deleteFiles(org, sharedRepositoryName(id));
   }
 
   /** Attaches the repository to the agent; attaching twice is not an error. */
@@ -168,6 +179,17 @@ export class SharedRepositories {
     if (rows.length === 0) return undefined;
     const { id, generation } = rows[0];
     return { id, repo: sharedRepositoryName(id), generation: generation === null ? undefined : Number(generation) };
+  }
+
+  /** The agents each of the organisation's repositories is attached to, by id (repositories attached to none are absent). */
+  async attachments(org: string): Promise<Map<string, string[]>> {
+    const rows = await this.db.query<{ repository_id: string; agent_id: string }>(
+      "SELECT repository_id, agent_id FROM repository_attachments WHERE org = $1 ORDER BY repository_id, agent_id",
+      [org],
+    );
+    const agents = new Map<string, string[]>();
+    for (const { repository_id, agent_id } of rows) agents.set(repository_id, [...(agents.get(repository_id) ?? []), agent_id]);
+    return agents;
   }
 
   /** Names of the organisation's repositories among `ids` (search results say where a hit comes from). */

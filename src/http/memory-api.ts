@@ -171,10 +171,9 @@ export class MemoryApi {
     return repositoryJson(await this.options.shared.require(org, id));
   }
 
-  /** Deletes the repository's rows (refused while attached), then its pack files, which nothing names any more. */
+  /** Deletes the repository, refused while attached. */
   async deleteRepository(org: string, id: string): Promise<void> {
-    await this.options.shared.delete(org, id);
-    await this.options.repositories.deleteFiles(org, sharedRepositoryName(id));
+    await this.options.shared.delete(org, id, this.options.repositories);
   }
 
   /** The commits of the repository's default branch, newest first; none for a never-written one. */
