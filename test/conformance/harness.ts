@@ -167,10 +167,14 @@ export class StategitServer {
     return `${prefix}-${++this.agentCount}`;
   }
 
-  /** The clone URL of an agent, with the key as Basic credentials (user `letta`, as Letta's client). */
-  url(agent: string, options: { key?: string; base?: string } = {}): string {
+  /**
+   * The clone URL of an agent's memory, or with `repository` of a shared repository attached to
+   * it, with the key as Basic credentials (user `letta`, as Letta's client).
+   */
+  url(agent: string, options: { key?: string; base?: string; repository?: string } = {}): string {
     const { host } = new URL(this.origin);
-    return `http://letta:${options.key ?? this.key}@${host}${options.base ?? "/v1/git"}/${agent}/state.git`;
+    const path = options.repository === undefined ? "state.git" : `repositories/${options.repository}.git`;
+    return `http://letta:${options.key ?? this.key}@${host}${options.base ?? "/v1/git"}/${agent}/${path}`;
   }
 
   /** The same URL without credentials, for requests made with fetch(). */
