@@ -1,6 +1,6 @@
 import type { BlockLayout, MemoryKind } from "../blocks/layout.ts";
 import { mirrorChanges, type MemoryFile } from "../blocks/memory-file.ts";
-import { commitTree } from "../blocks/push-check.ts";
+import { commitTree, memoryPolicyOf } from "../blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { TransactionWork } from "../repo/repository.ts";
 import { toDate, type SqlClient } from "./adapter.ts";
@@ -280,6 +280,7 @@ export function mirrorInTransaction(mirror: MemoryMirror, blockLayout: BlockLayo
       oldTree: commitTree(objects, before.refs.get(update.ref) ?? ZERO_OID),
       newTree: commitTree(objects, update.newOid),
       blockLayout,
+      policy: memoryPolicyOf(repo),
     });
     if (changes.upserts.length === 0 && changes.deletes.length === 0) return undefined;
     return (tx) => mirror.apply(tx, org, repo, changes, update.newOid, generation);

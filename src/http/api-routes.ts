@@ -8,6 +8,7 @@ import type { BlockUpdate } from "../blocks/memory-file.ts";
 import { isOid } from "../git/oid.ts";
 import { isValidName } from "../names.ts";
 import type { PathContent } from "../repo/browse.ts";
+import type { RepositoryName } from "../repo/layout.ts";
 import { readBody } from "./body.ts";
 import type { AppEnv } from "./env.ts";
 import type { Logger } from "./logger.ts";
@@ -146,26 +147,32 @@ export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
     return c.json({ error: { code: answer.code, message: answer.message, ...answer.details } }, answer.status, headers);
   });
 
-  app.get("/agents/:agent/blocks", async (c) => c.json(await api.blocks(c.get("org"), agentOf(c))));
-  app.get("/agents/:agent/blocks/:label{.+}", async (c) => {
-    const block = await api.block(c.get("org"), agentOf(c), c.req.param("label"));
-    return c.json(block, 200, { ETag: `"${block.commit}"` });
-  });
-  app.put("/agents/:agent/blocks/:label{.+}", async (c) => {
-    const answer = await api.writeBlock(c.get("org"), agentOf(c), await blockWrite(c, true));
-    return c.json(answer, 200, { ETag: `"${answer.commit}"` });
-  });
-  app.delete("/agents/:agent/blocks/:label{.+}", async (c) => {
-    const answer = await api.writeBlock(c.get("org"), agentOf(c), await blockWrite(c, false));
-    return c.json(answer, 200, { ETag: `"${answer.commit}"` });
-  });
+  // Blocks and files of a repository: an agent's own memory, or a shared repository by id.
+  const repositoryRoutes: [string, (c: Context<AppEnv>) => RepositoryName | Promise<RepositoryName>][] = [
+    ["/agents/:agent", agentOf],
+    ["/repositories/:id", (c) => api.sharedRepository(c.get("org"), repositoryIdOf(c))],
+  ];
+  for (const [prefix, repoOf] of repositoryRoutes) {
+    app.get(`${prefix}/blocks`, async (c) => c.json(await api.blocks(c.get("org"), await repoOf(c))));
+    app.get(`${prefix}/blocks/:label{.+}`, async (c) => {
+      const block = await api.block(c.get("org"), await repoOf(c), c.req.param("label"));
+      return c.json(block, 200, { ETag: `"${block.commit}"` });
+    });
+    for (const [method, update] of [["put", true], ["delete", false]] as const) {
+      app[method](`${prefix}/blocks/:label{.+}`, async (c) => {
+        const repo = await repoOf(c);
+        const answer = await api.writeBlock(c.get("org"), repo, await blockWrite(c, update));
+        return c.json(answer, 200, { ETag: `"${answer.commit}"` });
+      });
+    }
 
-  const files = async (c: Context<AppEnv>, path: string) => {
-    const answer = await api.files(c.get("org"), agentOf(c), c.req.query("ref") ?? "HEAD", path);
-    return c.json({ ref: answer.ref, commit: answer.commit, path: answer.path, ...contentJson(answer.content) });
-  };
-  app.get("/agents/:agent/files", (c) => files(c, ""));
-  app.get("/agents/:agent/files/:path{.+}", (c) => files(c, c.req.param("path").replace(/\/+$/, "")));
+    const files = async (c: Context<AppEnv>, path: string) => {
+      const answer = await api.files(c.get("org"), await repoOf(c), c.req.query("ref") ?? "HEAD", path);
+      return c.json({ ref: answer.ref, commit: answer.commit, path: answer.path, ...contentJson(answer.content) });
+    };
+    app.get(`${prefix}/files`, (c) => files(c, ""));
+    app.get(`${prefix}/files/:path{.+}`, (c) => files(c, c.req.param("path").replace(/\/+$/, "")));
+  }
 
   app.get("/agents/:agent/history", async (c) => {
     const path = c.req.query("path") || undefined;

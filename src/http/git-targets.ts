@@ -1,5 +1,4 @@
-import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
-import type { MemoryPolicy } from "../blocks/rules/index.ts";
+import { memoryPolicyOf, memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
 import type { SharedRepositories } from "../db/shared-repositories.ts";
 import type { PackLimits } from "../git/pack/types.ts";
 import type { RepositoryName } from "../repo/layout.ts";
@@ -23,15 +22,16 @@ export interface GitTargetsOptions {
  */
 export function gitTargets(options: GitTargetsOptions): GitRepositories {
   const { repositories, shared, memory, allowForcePush, limits } = options;
-  const target = (org: string, repo: RepositoryName, policy: MemoryPolicy, snapshot: () => Promise<Snapshot>): GitTarget => ({
+  const target = (org: string, repo: RepositoryName, snapshot: () => Promise<Snapshot>): GitTarget => ({
     snapshot,
-    push: (request, { admin }) => repositories.push(org, repo, { ...request, allowForcePush, limits, checkUpdate: memoryRulesCheck(memory, policy, admin) }),
+    push: (request, { admin }) =>
+      repositories.push(org, repo, { ...request, allowForcePush, limits, checkUpdate: memoryRulesCheck(memory, memoryPolicyOf(repo), admin) }),
   });
   return {
     resolve: (org, { agent, shared: name }) => {
-      if (name === undefined) return target(org, agent, "memfs", () => repositories.snapshot(org, agent));
+      if (name === undefined) return target(org, agent, () => repositories.snapshot(org, agent));
       return shared.resolveAttached(org, agent, name).then(
-        (attached) => attached && target(org, attached.repo, "shared-memory", () => repositories.snapshotAt(org, attached.repo, attached.generation)),
+        (attached) => attached && target(org, attached.repo, () => repositories.snapshotAt(org, attached.repo, attached.generation)),
       );
     },
   };

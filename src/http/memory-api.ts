@@ -8,13 +8,13 @@
 import { planBlockWrite, type BlockWrite, type BlockWriteResult } from "../blocks/api-write.ts";
 import { checkLabel } from "../blocks/layout.ts";
 import type { MemoryFile } from "../blocks/memory-file.ts";
-import type { MemoryRulesConfig } from "../blocks/push-check.ts";
+import { memoryPolicyOf, type MemoryRulesConfig } from "../blocks/push-check.ts";
 import type { MemoryMirror, SearchHit } from "../db/mirror.ts";
 import { PRIMARY_REPOSITORY_NAME, type SharedRepositories, type SharedRepository } from "../db/shared-repositories.ts";
 import { defaultCodec, type Codec } from "../git/codec/index.ts";
 import type { Oid } from "../git/oid.ts";
 import { history, readPath, requireRevision, type CommitSummary, type PathContent } from "../repo/browse.ts";
-import { sharedRepositoryId, sharedRepositoryName } from "../repo/layout.ts";
+import { sharedRepositoryId, sharedRepositoryName, type RepositoryName } from "../repo/layout.ts";
 import type { Repositories } from "../repo/repository.ts";
 import { ApiError } from "./errors.ts";
 
@@ -102,6 +102,7 @@ const attachedJson = (repository: SharedRepository): AgentRepositoryJson => ({ .
 
 const notFound = (label: string) => new ApiError(404, "block.not-found", `block ${JSON.stringify(label)} does not exist`);
 
+/** Methods taking a RepositoryName serve an agent's own memory and a shared repository alike. */
 export class MemoryApi {
   private readonly codec: Codec;
 
@@ -109,39 +110,39 @@ export class MemoryApi {
     this.codec = options.codec ?? defaultCodec;
   }
 
-  async blocks(org: string, agent: string): Promise<BlockList> {
-    const tip = await this.options.mirror.tip(org, agent);
+  async blocks(org: string, repo: RepositoryName): Promise<BlockList> {
+    const tip = await this.options.mirror.tip(org, repo);
     const blocks = tip.files.filter((file) => file.kind === "block").map((file) => blockJson(file, file.commit));
     return { commit: tip.commit ?? null, generation: tip.generation, blocks };
   }
 
-  async block(org: string, agent: string, label: string): Promise<BlockJson> {
+  async block(org: string, repo: RepositoryName, label: string): Promise<BlockJson> {
     checkLabel("v1", label);
-    const { blocks } = await this.blocks(org, agent);
+    const { blocks } = await this.blocks(org, repo);
     const block = blocks.find((candidate) => candidate.label === label);
     if (!block) throw notFound(label);
     return block;
   }
 
   /** One commit on the default branch; 409 when it kept losing races to other writers. */
-  async writeBlock(org: string, agent: string, write: BlockWrite): Promise<WriteAnswer> {
-    const { result, committed } = await this.options.repositories.write<BlockWriteResult>(org, agent, async (snapshot) =>
-      planBlockWrite(snapshot, this.options.memory, this.codec, write),
+  async writeBlock(org: string, repo: RepositoryName, write: BlockWrite): Promise<WriteAnswer> {
+    const { result, committed } = await this.options.repositories.write<BlockWriteResult>(org, repo, async (snapshot) =>
+      planBlockWrite(snapshot, this.options.memory, memoryPolicyOf(repo), this.codec, write),
     );
-    if (result.kind === "unchanged") return { commit: result.commit, block: await this.block(org, agent, write.label), warnings: [] };
+    if (result.kind === "unchanged") return { commit: result.commit, block: await this.block(org, repo, write.label), warnings: [] };
     if (!committed) throw new ApiError(409, "write.contended", "the repository changed too often while writing; try again");
     return { commit: result.commit, block: result.block ? blockJson(result.block, result.commit) : null, warnings: result.warnings };
   }
 
   /** What `path` ("" for the root) is at `ref` (a ref name or commit id; default HEAD). */
-  async files(org: string, agent: string, ref: string, path: string): Promise<FilesAnswer> {
-    const snapshot = await this.options.repositories.snapshot(org, agent);
+  async files(org: string, repo: RepositoryName, ref: string, path: string): Promise<FilesAnswer> {
+    const snapshot = await this.options.repositories.snapshot(org, repo);
     const commit = requireRevision(snapshot, ref);
     return { ref, commit, path, content: readPath(snapshot, commit, path) };
   }
 
-  async history(org: string, agent: string, ref: string, options: { path?: string; limit: number }): Promise<CommitSummary[]> {
-    const snapshot = await this.options.repositories.snapshot(org, agent);
+  async history(org: string, repo: RepositoryName, ref: string, options: { path?: string; limit: number }): Promise<CommitSummary[]> {
+    const snapshot = await this.options.repositories.snapshot(org, repo);
     return history(snapshot, requireRevision(snapshot, ref), options);
   }
 
@@ -169,6 +170,11 @@ export class MemoryApi {
 
   async repository(org: string, id: string): Promise<RepositoryJson> {
     return repositoryJson(await this.options.shared.require(org, id));
+  }
+
+  /** The repository name of the organisation's shared repository `id`; 404 when there is none. */
+  async sharedRepository(org: string, id: string): Promise<RepositoryName> {
+    return sharedRepositoryName((await this.options.shared.require(org, id)).id);
   }
 
   /** Deletes the repository, refused while attached. */

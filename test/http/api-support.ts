@@ -4,7 +4,7 @@ import { ManifestStore } from "../../src/db/manifests.ts";
 import { MemoryMirror, mirrorInTransaction } from "../../src/db/mirror.ts";
 import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { memoryFiles, type MemoryFile } from "../../src/blocks/memory-file.ts";
-import { commitTree, type MemoryRulesConfig } from "../../src/blocks/push-check.ts";
+import { commitTree, memoryPolicyOf, type MemoryRulesConfig } from "../../src/blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { Metrics } from "../../src/http/metrics.ts";
@@ -85,7 +85,7 @@ export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = 
     async mirrorAndTip(agent) {
       const snapshot = await repositories.snapshot(ORG, agent);
       const tip = snapshot.refs.get(MAIN);
-      const expected = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), config.blockLayout);
+      const expected = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), config.blockLayout, memoryPolicyOf(agent));
       const rows = (await mirror.files(ORG, agent)).map(({ commit: _c, generation: _g, updatedAt: _u, ...file }) => file);
       return { rows, expected: [...expected].sort((a, b) => (a.path < b.path ? -1 : 1)) };
     },

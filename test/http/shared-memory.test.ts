@@ -147,6 +147,29 @@ for (const kind of DATABASE_KINDS) {
       expect(await sources("&agent=agent-1")).toEqual(["agent-1:system/human.md"]);
     });
 
+    test("blocks and files of a shared repository through the API, checked with the shared-memory rules", async () => {
+      const api = apiFixture(await database.open());
+      const id = await created(api, "team");
+      expect((await api.json("GET", `/v1/repositories/${id}/blocks`)).body).toEqual({ commit: null, generation: 0, blocks: [] });
+      const refused = await api.json("PUT", `/v1/repositories/${id}/blocks/plan`, { body: { value: "ship it\n" } });
+      expect([refused.status, refused.body.error.code, refused.body.error.problems.map((problem: { code: string }) => problem.code)]).toEqual([
+        422,
+        "memory.rules",
+        ["frontmatter.required-key"],
+      ]);
+      const written = await api.json("PUT", `/v1/repositories/${id}/blocks/plan`, { body: { value: "ship it\n", description: "the plan" } });
+      expect(written.status).toBe(200);
+      // Read as v2 without a root MEMORY.md: a root file is a block, with Letta Code's default name.
+      expect(written.body.block).toMatchObject({ label: "plan", path: "plan.md", name: "Plan", description: "the plan", value: "ship it\n" });
+      expect((await api.json("GET", `/v1/repositories/${id}/blocks`)).body.blocks).toEqual([written.body.block]);
+      expect((await api.json("GET", `/v1/repositories/${id}/files/plan.md`)).body.content).toBe("---\nname: Plan\ndescription: the plan\n---\nship it\n");
+      expect((await api.json("GET", `/v1/repositories/${id}/versions`)).body.commits.map((commit: { id: string }) => commit.id)).toEqual([written.body.commit]);
+      expect((await api.json("DELETE", `/v1/repositories/${id}/blocks/plan`)).status).toBe(200);
+      expect((await api.json("GET", `/v1/repositories/${id}/blocks/plan`)).status).toBe(404);
+      for (const path of ["blocks", "files", "blocks/plan"]) expect((await api.json("GET", `/v1/repositories/repo-nope/${path}`)).body.error.code).toBe("repository.unknown");
+      expect((await api.json("PUT", `/v1/repositories/${id}/blocks/plan`, { body: { value: "x", description: "d" }, key: OTHER_ORG_KEY })).status).toBe(404);
+    });
+
     test("git: served only to agents it is attached to, else 404 like a repository that does not exist; delete removes its packs", async () => {
       const api = apiFixture(await database.open());
       const id = await created(api, "team");

@@ -1,6 +1,6 @@
 import type { BlockLayout } from "../../blocks/layout.ts";
 import { memoryFiles } from "../../blocks/memory-file.ts";
-import { commitTree } from "../../blocks/push-check.ts";
+import { commitTree, memoryPolicyOf } from "../../blocks/push-check.ts";
 import type { MirrorRepair } from "../../db/mirror.ts";
 import type { Command } from "../command.ts";
 import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, SELECTION_OPTIONS } from "../config.ts";
@@ -18,7 +18,7 @@ async function reindexRepository(data: RepositoryData, org: string, repo: string
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const snapshot = await data.repositories.snapshot(org, repo);
     const tip = snapshot.refs.get(snapshot.head);
-    const files = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), layout);
+    const files = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), layout, memoryPolicyOf(repo));
     const { generation } = snapshot.manifest;
     const repair = await data.manifests.atGeneration(org, repo, generation, (tx) => data.mirror.reconcile(tx, org, repo, files, tip, generation));
     if (repair) return repair;
