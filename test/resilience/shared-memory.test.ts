@@ -86,6 +86,13 @@ for (const backend of [FILE_AND_SQLITE, GCS_AND_POSTGRES]) {
       await git.ok(["-C", behind, "commit", "-q", "-m", "late"]);
       const stale = await git.fails(["-C", behind, "push", "--porcelain", "origin", "HEAD:refs/heads/main"]);
       expect(stale.stdout).toContain("(fetch first)");
+
+      // The maintenance commands cover shared repositories: sound, compactable, mirrored.
+      const org = instances[0].org;
+      expect((await instances[0].admin(["fsck", "--org", org])).stdout).not.toContain("repositories/");
+      expect((await instances[0].admin(["gc", "--org", org])).stdout).toContain(`${org}/repositories/`);
+      expect((await instances[0].admin(["reindex", "--org", org])).stdout).toMatch(/, 0 fixed, 0 rows rewritten\n$/);
+      expect(await git.lsRemote(url(5, 1))).toEqual(await git.lsRemote(url(2, 0)));
     });
 
     test("the shared-memory rules: every .md needs name and description, no index needed; a refused push changes nothing", async () => {
