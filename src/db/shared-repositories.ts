@@ -1,6 +1,6 @@
 import { checkName } from "../names.ts";
-import { SHARED_REPOSITORY_PREFIX, sharedRepositoryName, type RepositoryName } from "../repo/layout.ts";
-import type { Repositories } from "../repo/repository.ts";
+import { SHARED_REPOSITORY_PREFIX, sharedRepositoryId, sharedRepositoryName, type RepositoryName } from "../repo/layout.ts";
+import type { Repositories, TransactionWork } from "../repo/repository.ts";
 import { DatabaseError, toDate, type SqlAdapter } from "./adapter.ts";
 
 /** A shared memory repository (DESIGN.md, Contract, "Shared memory"): owned by an organisation, attached to agents. */
@@ -59,6 +59,25 @@ const fromColumns = (row: RepositoryColumns): SharedRepository => ({ id: row.id,
 function isUniqueViolation(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   return code === "23505" || (typeof message === "string" && message.includes("UNIQUE constraint failed"));
+}
+
+/**
+ * `work`, and for a shared repository a check, in the commit's transaction, that the repository
+ * still exists (holding its row on PostgreSQL until the commit): a push racing the repository's
+ * deletion fails rather than leave a manifest row nothing names.
+ */
+export function whileSharedRepositoryExists(work: TransactionWork): TransactionWork {
+  return async (pending) => {
+    const alongside = await work(pending);
+    const id = sharedRepositoryId(pending.repo);
+    if (id === undefined) return alongside;
+    return async (tx) => {
+      const lock = tx.dialect === "postgres" ? " FOR SHARE" : "";
+      const rows = await tx.query(`SELECT 1 FROM shared_repositories WHERE org = $1 AND id = $2${lock}`, [pending.org, id]);
+      if (rows.length === 0) throw unknownRepository(id);
+      await alongside?.(tx);
+    };
+  };
 }
 
 /**

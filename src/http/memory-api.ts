@@ -153,9 +153,12 @@ export class MemoryApi {
     const hits = await this.options.mirror.search(org, text, { limit, repos });
     const sharedIds = [...new Set(hits.flatMap(({ repo }) => sharedRepositoryId(repo) ?? []))];
     const names = await this.options.shared.names(org, sharedIds);
-    return hits.map(({ repo, ...hit }) => {
+    // A hit of a repository deleted since the search read its row is left out.
+    return hits.flatMap(({ repo, ...hit }): SearchResultJson[] => {
       const id = sharedRepositoryId(repo);
-      return id === undefined ? { agent: repo, ...hit } : { repository: { id, name: names.get(id) ?? "" }, ...hit };
+      if (id === undefined) return [{ agent: repo, ...hit }];
+      const name = names.get(id);
+      return name === undefined ? [] : [{ repository: { id, name }, ...hit }];
     });
   }
 
