@@ -207,7 +207,8 @@ export class Repositories {
 
   /** The current snapshot of `{org}/{repo}`; a never-written repository is empty (HEAD → refs/heads/main). */
   async snapshot(org: string, repo: RepositoryName): Promise<Snapshot> {
-    return this.snapshotAt(org, repo, await this.manifests.generation(org, repo));
+    const entry = this.entry(repositoryKeys(org, repo), org, repo);
+    return this.snapshotOf(entry, await this.manifests.generation(org, repo));
   }
 
   /**
@@ -216,7 +217,10 @@ export class Repositories {
    * repository's attachment) makes no second read for the freshness check.
    */
   async snapshotAt(org: string, repo: RepositoryName, rowGeneration: number | undefined): Promise<Snapshot> {
-    const entry = this.entry(repositoryKeys(org, repo), org, repo);
+    return this.snapshotOf(this.entry(repositoryKeys(org, repo), org, repo), rowGeneration);
+  }
+
+  private async snapshotOf(entry: CachedRepository, rowGeneration: number | undefined): Promise<Snapshot> {
     const generation = rowGeneration ?? (await this.adoptLegacyManifest(entry));
     if (entry.latest && entry.latest.manifest.generation >= generation) {
       this.options.metrics?.hit();
