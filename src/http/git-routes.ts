@@ -91,7 +91,9 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
   const requireTarget = async (c: Context<AppEnv>): Promise<GitTarget | Response> => {
     const address = addressOf(c);
     if (address === undefined) return text(c, 404, "not found: invalid agent id");
-    c.get("record").agent = address.agent;
+    const record = c.get("record");
+    record.agent = address.agent;
+    record.repository = address.shared;
     const target = await repositories.resolve(c.get("org"), address);
     return target ?? text(c, 404, "not found: no such repository");
   };

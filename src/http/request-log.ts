@@ -10,6 +10,8 @@ export interface RequestRecord {
   readonly id: string;
   /** The agent the request names, once a route has validated it. */
   agent?: string;
+  /** The shared repository a git request names (`{agent}/repositories/{name}.git`). */
+  repository?: string;
   /** The git service, e.g. `git-upload-pack`. */
   service?: string;
   /** Why the request was refused: an error answer's message, an `ERR` packet, a push's `ng` reasons. */
@@ -62,6 +64,7 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler<AppEnv
         bytes_out: bytesOut,
         org: c.get("org"),
         agent: record.agent,
+        repository: record.repository,
         service: record.service,
         refusal: record.refusal,
         aborted: aborted || undefined,
