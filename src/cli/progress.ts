@@ -14,6 +14,8 @@ export interface Progress {
   advance(n?: number): void;
   /** Sets or corrects the number of items expected. */
   setTotal(total: number): void;
+  /** Erases the bar, so that a line can be written to the terminal; the next advance draws it again. */
+  clear(): void;
   /**
    * Ends the progress: erases the bar, then writes `summary` (e.g. "12 repositories, 0 problems")
    * as the one line that stays, with the time taken. Without a summary nothing stays: for commands
@@ -61,6 +63,11 @@ export function startProgress(io: Pick<Io, "err" | "errIsTerminal">, options: Pr
     setTotal(value) {
       total = value;
       maybeDraw();
+    },
+    clear() {
+      if (!io.errIsTerminal || lastDraw === -Infinity) return;
+      io.err(`\r${CLEAR_TO_END}`);
+      lastDraw = -Infinity;
     },
     finish(summary) {
       if (finished) return;

@@ -60,6 +60,8 @@ export interface ImportOptions extends SourceFilter {
   limits?: PackLimits;
   /** Source repositories whose files are larger fail without being read (DEFAULT_MAX_REPOSITORY_BYTES). */
   maxRepositoryBytes?: number;
+  /** Called once the source's repositories are found, with their number. */
+  onFound?: (count: number) => void;
   /** Called with each repository's report as soon as it is done. */
   onReport?: (report: RepositoryReport) => void;
 }
@@ -67,7 +69,9 @@ export interface ImportOptions extends SourceFilter {
 /** Imports every repository of `source` (or those `options` names) into `repositories`, in order of id. */
 export async function importRepositories(source: BlobStore, repositories: Repositories, options: ImportOptions = {}): Promise<RepositoryReport[]> {
   const reports: RepositoryReport[] = [];
-  for (const found of await discoverSources(source, options)) {
+  const sources = await discoverSources(source, options);
+  options.onFound?.(sources.length);
+  for (const found of sources) {
     const report =
       found.kind === "invalid"
         ? { id: found.id, outcome: "skipped" as const, refs: 0, objects: 0, reason: found.reason, skippedRefs: [], notes: [] }

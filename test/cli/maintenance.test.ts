@@ -62,6 +62,18 @@ describe("maintenance commands", () => {
     expect(stategit("fsck", "--org", "acme").status).toBe(0);
   });
 
+  test("on a terminal, fsck and gc draw a progress bar on stderr and erase it before their summary", () => {
+    // script(1) runs the command on a pseudo-terminal; its output is what the terminal shows.
+    const onTerminal = (...args: string[]) => {
+      const command = [...sources.command, ...args, ...DATA].map((word) => `'${word}'`).join(" ");
+      return Bun.spawnSync(["script", "-qec", command, "/dev/null"], { cwd: dir.path, stdout: "pipe", stderr: "pipe" }).stdout.toString();
+    };
+    const fsck = onTerminal("fsck");
+    expect(fsck).toContain("\rChecking repositories: [");
+    expect(fsck).toContain("\r\x1b[Kfsck: 2 repositories checked, 0 with problems");
+    expect(onTerminal("gc", "--grace-period", "1h")).toContain("\rCompacting repositories: [");
+  });
+
   test("fsck names a pack whose files are gone and a pack that is damaged, with exit status 1", () => {
     const packs = join(dir.path, "repos", "acme", "b", "packs");
     unlinkSync(join(packs, `${packsOfB[0]}.idx`));

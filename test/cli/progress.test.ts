@@ -62,4 +62,21 @@ describe("progress", () => {
     progress.setTotal(10);
     expect(written.at(-1)).toBe(`\rCollecting garbage: [${"#".repeat(15)}${".".repeat(15)}]  50% 5/10\x1b[K`);
   });
+
+  test("clear erases a drawn bar so that a line can be written, and the next advance draws it again at once", () => {
+    const { io, written, clock } = terminal(true);
+    const progress = startProgress(io, { label: "Importing", total: 2, clock });
+    progress.clear();
+    expect(written).toEqual([]);
+    progress.advance();
+    progress.clear();
+    expect(written.at(-1)).toBe("\r\x1b[K");
+    progress.advance();
+    expect(written.at(-1)).toBe(`\rImporting: [${"#".repeat(30)}] 100% 2/2\x1b[K`);
+    const quiet = terminal(false);
+    const offTerminal = startProgress(quiet.io, { label: "Importing", total: 2, clock: quiet.clock });
+    offTerminal.advance();
+    offTerminal.clear();
+    expect(quiet.written).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@ import { defaultCodec } from "../../git/codec/index.ts";
 import { checkRepository } from "../../repo/fsck.ts";
 import type { Command } from "../command.ts";
 import { DATA_OPTIONS, SELECTION_OPTIONS } from "../config.ts";
+import { startProgress } from "../progress.ts";
 import { withRepositories } from "../repositories.ts";
 
 export const fsck: Command = {
@@ -14,12 +15,15 @@ export const fsck: Command = {
     let checked = 0;
     let broken = 0;
     await withRepositories(options, async ({ store, manifests, selected }) => {
+      const progress = startProgress(io, { label: "Checking repositories", total: selected.length });
       for (const { org, repo } of selected) {
         const check = await checkRepository(store, manifests, defaultCodec, org, repo);
         checked++;
         if (check.problems.length > 0) broken++;
         for (const problem of check.problems) io.out(`${org}/${repo}: ${problem}\n`);
+        progress.advance();
       }
+      progress.finish();
     });
     io.out(`fsck: ${checked} repositories checked, ${broken} with problems\n`);
     return broken > 0 ? 1 : 0;

@@ -3,6 +3,7 @@ import { deploymentRepositories } from "../../db/repositories.ts";
 import { DEFAULT_MAX_REPOSITORY_BYTES, importRepositories, type ImportOutcome, type RepositoryReport } from "../../repo/import.ts";
 import { openStore, parseStoreUrl, STORE_URL_FORMS } from "../../storage/open.ts";
 import { usage, type Command } from "../command.ts";
+import { startProgress } from "../progress.ts";
 import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, dataConfig, positiveInteger, selection, SELECTION_OPTIONS } from "../config.ts";
 
 /** Repositories are imported one after the other: none needs to stay cached after its turn. */
@@ -75,7 +76,19 @@ export const importCommand: Command = {
         cacheBytes: IMPORT_CACHE_BYTES,
         compaction: false,
       });
-      const reports = await importRepositories(openStore(from), repositories, { org, agent, maxRepositoryBytes, onReport: (report) => io.out(formatReport(report)) });
+      const progress = startProgress(io, { label: "Importing repositories" });
+      const reports = await importRepositories(openStore(from), repositories, {
+        org,
+        agent,
+        maxRepositoryBytes,
+        onFound: (count) => progress.setTotal(count),
+        onReport: (report) => {
+          progress.clear();
+          io.out(formatReport(report));
+          progress.advance();
+        },
+      });
+      progress.finish();
       io.out(formatSummary(reports, from));
       return reports.some((report) => report.outcome === "failed") ? 1 : 0;
     } finally {
