@@ -63,5 +63,13 @@ for (const kind of DATABASE_KINDS) {
       expect(stategit("repo", "delete", "acme", plans).status).toBe(0);
       expect(stategit("repo", "list", "acme")).toEqual({ status: 0, stdout: "", stderr: "" });
     });
+
+    test("the maintenance commands select one shared repository with --repository ID, never together with --agent", () => {
+      for (const command of ["gc", "fsck", "reindex"]) {
+        expect(stategit(command, "--repository", "repo-none")).toMatchObject({ status: 0, stdout: expect.stringContaining(`${command}: 0 repositories`) });
+        expect(failure(stategit(command, "--repository", "a..b"))).toEqual({ status: 2, stdout: "", oneLine: true });
+        expect(failure(stategit(command, "--repository", "repo-none", "--agent", "agent-1"))).toEqual({ status: 2, stdout: "", oneLine: true });
+      }
+    });
   });
 }

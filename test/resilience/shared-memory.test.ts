@@ -46,16 +46,17 @@ for (const backend of [FILE_AND_SQLITE, GCS_AND_POSTGRES]) {
     });
 
     const repo = async (...args: string[]) => (await instances[0].admin(["repo", ...args])).stdout.trim();
-    /** A new shared repository attached to `agents`; its name. */
+    /** A new shared repository attached to `agents`; its id. */
     async function sharedWith(name: string, agents: readonly string[]): Promise<string> {
-      await repo("create", instances[0].org, name);
+      const id = await repo("create", instances[0].org, name);
       for (const agent of agents) await repo("attach", instances[0].org, agent, name);
-      return name;
+      return id;
     }
 
     test(`${AGENTS} agents race pushes to one repository through their own URLs on both instances: every acknowledged push survives, stale ones get fetch first`, async () => {
       const agents = Array.from({ length: AGENTS }, () => instances[0].newAgent("racer"));
-      const name = await sharedWith("race", agents);
+      const name = "race";
+      const id = await sharedWith(name, agents);
       const url = (agent: number, instance: number) => instances[instance % instances.length].url(agents[agent], { repository: name });
 
       // Never written: it clones empty.
@@ -90,14 +91,16 @@ for (const backend of [FILE_AND_SQLITE, GCS_AND_POSTGRES]) {
       // The maintenance commands cover shared repositories: sound, compactable, mirrored.
       const org = instances[0].org;
       expect((await instances[0].admin(["fsck", "--org", org])).stdout).not.toContain("repositories/");
-      expect((await instances[0].admin(["gc", "--org", org])).stdout).toContain(`${org}/repositories/`);
-      expect((await instances[0].admin(["reindex", "--org", org])).stdout).toMatch(/, 0 fixed, 0 rows rewritten\n$/);
+      const gc = (await instances[0].admin(["gc", "--org", org, "--repository", id])).stdout;
+      expect(gc).toMatch(new RegExp(`^${org}/repositories/${id}: merged \\d+ packs[^\n]*\ngc: 1 repositories, `));
+      expect((await instances[0].admin(["reindex", "--repository", id])).stdout).toBe("reindex: 1 repositories, 0 fixed, 0 rows rewritten\n");
       expect(await git.lsRemote(url(5, 1))).toEqual(await git.lsRemote(url(2, 0)));
     });
 
     test("the shared-memory rules: every .md needs name and description, no index needed; a refused push changes nothing", async () => {
       const agent = instances[0].newAgent("writer");
-      const name = await sharedWith("rules", [agent]);
+      const name = "rules";
+      await sharedWith(name, [agent]);
       const work = git.dir("rules");
       await git.ok(["clone", "-q", instances[1].url(agent, { repository: name }), work]);
       await Bun.write(`${work}/docs/plans/q3.md`, memoryNote("q3", "plans"));
@@ -115,7 +118,8 @@ for (const backend of [FILE_AND_SQLITE, GCS_AND_POSTGRES]) {
 
     test("only attached agents reach it, at 404 otherwise; detached, it is gone for that agent; delete waits for the last detach", async () => {
       const [reader, other, stranger] = [instances[0].newAgent("reader"), instances[0].newAgent("other"), instances[0].newAgent("stranger")];
-      const name = await sharedWith("private", [reader, other]);
+      const name = "private";
+      await sharedWith(name, [reader, other]);
       await seedMain(git, instances[1].url(other, { repository: name }));
       const writer = await PushingClient.create(git, "private-writer");
       expect(await writer.round(instances[0].url(reader, { repository: name }))).toBe(true);
