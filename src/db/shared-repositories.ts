@@ -55,11 +55,14 @@ interface RepositoryColumns {
 
 const fromColumns = (row: RepositoryColumns): SharedRepository => ({ id: row.id, name: row.name, createdAt: toDate(row.created_at), updatedAt: toDate(row.updated_at) });
 
-/** Whether a database error is a unique-key violation (SQLite's message, PostgreSQL's SQLSTATE). */
-function isUniqueViolation(error: unknown): boolean {
+/** Whether a database error is a violation of `kind` of constraint (PostgreSQL's SQLSTATE, SQLite's message). */
+function isViolation(error: unknown, kind: "unique" | "foreign key"): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === "23505" || (typeof message === "string" && message.includes("UNIQUE constraint failed"));
+  if (kind === "unique") return code === "23505" || (typeof message === "string" && message.includes("UNIQUE constraint failed"));
+  return code === "23503" || (typeof message === "string" && message.includes("FOREIGN KEY constraint failed"));
 }
+
+const attachedError = (id: string) => new DatabaseError("repository.attached", `repository ${JSON.stringify(id)} is attached to agents: detach it first`);
 
 /**
  * `work`, and for a shared repository a check, in the commit's transaction, that the repository
@@ -101,7 +104,7 @@ export class SharedRepositories {
         await tx.execute("INSERT INTO shared_repositories (id, org, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)", [id, org, name, now]);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new DatabaseError("repository.exists", `a repository named ${JSON.stringify(name)} exists already`);
+      if (isViolation(error, "unique")) throw new DatabaseError("repository.exists", `a repository named ${JSON.stringify(name)} exists already`);
       throw error;
     }
     return { id, name, createdAt: new Date(now), updatedAt: new Date(now) };
@@ -143,13 +146,19 @@ export class SharedRepositories {
    * names any more.
    */
   async delete(org: string, id: string, files: Pick<Repositories, "deleteFiles">): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const attached = await tx.query("SELECT 1 FROM repository_attachments WHERE repository_id = $1 LIMIT 1", [id]);
-      if (attached.length > 0) throw new DatabaseError("repository.attached", `repository ${JSON.stringify(id)} is attached to agents: detach it first`);
-      if ((await tx.execute("DELETE FROM shared_repositories WHERE org = $1 AND id = $2", [org, id])) === 0) throw unknownRepository(id);
-      const repo = sharedRepositoryName(id);
-      for (const table of ["manifests", "manifest_commits", "memory_files"]) await tx.execute(`DELETE FROM ${table} WHERE org = $1 AND repo = $2`, [org, repo]);
-    });
+    try {
+      await this.db.transaction(async (tx) => {
+        const attached = await tx.query("SELECT 1 FROM repository_attachments WHERE repository_id = $1 LIMIT 1", [id]);
+        if (attached.length > 0) throw attachedError(id);
+        if ((await tx.execute("DELETE FROM shared_repositories WHERE org = $1 AND id = $2", [org, id])) === 0) throw unknownRepository(id);
+        const repo = sharedRepositoryName(id);
+        for (const table of ["manifests", "manifest_commits", "memory_files"]) await tx.execute(`DELETE FROM ${table} WHERE org = $1 AND repo = $2`, [org, repo]);
+      });
+    } catch (error) {
+      // An attachment committed after the check above (PostgreSQL): its foreign key refuses the delete.
+      if (isViolation(error, "foreign key")) throw attachedError(id);
+      throw error;
+    }
     await files.deleteFiles(org, sharedRepositoryName(id));
   }
 

@@ -58,6 +58,9 @@ for (const kind of DATABASE_KINDS) {
         expect([name, refused.status, refused.body.error.code]).toEqual([name, 400, "repository.name-invalid"]);
       }
       for (const body of [{}, { name: 7 }, "not json"]) expect((await api.json("POST", "/v1/repositories", { body })).status).toBe(400);
+      for (const path of ["/v1/repositories", `/v1/repositories/${answer.body.id}/versions`, "/v1/agents/a/repositories"]) {
+        expect((await api.json("GET", path, { key: "sg_0000000000000009_nobody" })).body.error.code).toBe("auth.required");
+      }
       expect((await api.json("POST", "/v1/repositories", { body: { name: "x".repeat(64) } })).status).toBe(201);
       expect((await api.json("POST", "/v1/repositories", { body: { name: "a.b_c-D" } })).status).toBe(201);
     });
