@@ -100,7 +100,9 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 4,
+    // Versions 4 and 5 are the web page's sessions and the change events (developed beside this
+    // one); the versions need not be contiguous.
+    version: 6,
     name: "shared memory repositories and their attachments to agents",
     // A repository's manifest row is `manifests (org, 'repositories/' || id)`; ids are opaque
     // strings (Letta's clients treat them so), names unique per organisation.

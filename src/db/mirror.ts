@@ -52,7 +52,7 @@ export interface SearchHit {
 }
 
 export interface SearchOptions {
-  /** Only these repositories (an agent's own and, later, those attached to it). */
+  /** Only these repositories (an agent's own and those attached to it). */
   repos?: readonly string[];
   limit: number;
 }

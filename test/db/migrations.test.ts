@@ -16,7 +16,7 @@ const tableExists = async (db: SqlAdapter, table: string) =>
 const OPEN_MODULE = new URL("../../src/db/open.ts", import.meta.url).pathname;
 
 const NOTES: Migration = {
-  version: MIGRATIONS.length + 1,
+  version: Math.max(...MIGRATIONS.map((migration) => migration.version)) + 1,
   name: "notes",
   statements: ({ timestamp }) => [`CREATE TABLE notes (id TEXT PRIMARY KEY, at ${timestamp})`],
 };
