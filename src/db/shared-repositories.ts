@@ -29,13 +29,12 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** The name of an agent's own memory in its repository list; Letta Code reserves it in any case. */
 export const PRIMARY_REPOSITORY_NAME = "memory";
 
-/** Whether `name` may name a shared repository: Letta Code's validateAgentRepositoryName (a mount directory beside the agent's memory). */
-export function isSharedRepositoryName(name: string): boolean {
-  return NAME.test(name) && name !== "." && name !== ".." && name.toLowerCase() !== PRIMARY_REPOSITORY_NAME;
-}
-
+/**
+ * Returns `name` when it may name a shared repository, as Letta Code's validateAgentRepositoryName
+ * allows (each is a directory beside the agent's memory); `repository.name-invalid` otherwise.
+ */
 export function checkSharedRepositoryName(name: string): string {
-  if (!isSharedRepositoryName(name)) {
+  if (!NAME.test(name) || name === "." || name === ".." || name.toLowerCase() === PRIMARY_REPOSITORY_NAME) {
     throw new DatabaseError(
       "repository.name-invalid",
       `invalid repository name ${JSON.stringify(name)}: expected 1-64 characters of A-Z a-z 0-9 . _ -, not "." or "..", and not "${PRIMARY_REPOSITORY_NAME}" (reserved for the agent's own memory)`,
