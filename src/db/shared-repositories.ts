@@ -197,9 +197,8 @@ export class SharedRepositories {
    */
   async resolveAttached(org: string, agent: string, name: string): Promise<AttachedRepository | undefined> {
     const rows = await this.db.query<{ id: string; generation: number | string | null }>(
-      `SELECT r.id, m.generation FROM shared_repositories r
-       JOIN repository_attachments a ON a.org = r.org AND a.agent_id = $3 AND a.repository_id = r.id
-       LEFT JOIN manifests m ON m.org = r.org AND m.repo = $4 || r.id
+      `SELECT r.id, (SELECT m.generation FROM manifests m WHERE m.org = r.org AND m.repo = $4 || r.id) AS generation
+       FROM shared_repositories r JOIN repository_attachments a ON a.org = r.org AND a.agent_id = $3 AND a.repository_id = r.id
        WHERE r.org = $1 AND r.name = $2`,
       [org, name, agent, SHARED_REPOSITORY_PREFIX],
     );
