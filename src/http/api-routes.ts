@@ -1,6 +1,6 @@
 /**
- * The JSON API's routes (DESIGN.md, Contract, "Blocks" and "Shared memory"): each handler parses the request, calls
- * one MemoryApi method and answers JSON; every error goes through apiErrorOf.
+ * The JSON API's routes (DESIGN.md, Contract, "Blocks" and "Shared memory"): each handler parses
+ * the request, calls one MemoryApi method and answers JSON; every error goes through apiErrorOf.
  */
 import { Hono, type Context } from "hono";
 import type { BlockWrite, Person } from "../blocks/api-write.ts";

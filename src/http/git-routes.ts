@@ -49,10 +49,10 @@ const ROOT_GIT_PATH = /^\/[^/]+\/(?:state\.git|repositories\/[^/]+\.git)(\/|$)/;
 
 /**
  * The routing path of a request: git paths at the root (`/{agent}/state.git/...` and
- * `/{agent}/repositories/{name}.git/...`, where the
- * previous service's proxy forwards with `/v1/git` stripped) are served as under `/git`. Mapped
- * before routing rather than routed as a third base: a root pattern would turn every request's
- * route lookup into a slower kind (measured 3x on the up-to-date fetch).
+ * `/{agent}/repositories/{name}.git/...`, where the previous service's proxy forwards with
+ * `/v1/git` stripped) are served as under `/git`. Mapped before routing rather than routed as a
+ * third base: a root pattern would turn every request's route lookup into a slower kind
+ * (measured 3x on the up-to-date fetch).
  */
 export function routingPath(path: string): string {
   return ROOT_GIT_PATH.test(path) ? `/git${path}` : path;
