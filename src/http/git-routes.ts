@@ -42,8 +42,15 @@ export interface GitRoutesOptions {
 /** The bases of the Contract: `/v1/git` and `/git` (the path a Letta server proxies to). */
 export const GIT_BASES = ["/v1/git", "/git"];
 
-/** Where each repository of an agent is, below `{base}/{agent}`. */
-export const GIT_REPOSITORY_PATHS = ["state.git", "repositories/:shared{[A-Za-z0-9._-]+\\.git}"];
+/**
+ * Where each repository of an agent is, below `{base}/{agent}`; a shared repository's segment is
+ * `{name}.git` (checked in addressOf, so that the route, also a metrics label, stays plain).
+ */
+export const GIT_REPOSITORY_PATHS = ["state.git", "repositories/:shared"];
+
+const GIT_SUFFIX = ".git";
+/** The answer for a shared repository that does not exist or is not attached to the agent: the same for both. */
+const NO_SUCH_REPOSITORY = "not found: no such repository";
 
 const ROOT_GIT_PATH = /^\/[^/]+\/(?:state\.git|repositories\/[^/]+\.git)(\/|$)/;
 
@@ -77,11 +84,14 @@ function bytes(c: Context<AppEnv>, body: Uint8Array, headers: Record<string, str
   return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
 }
 
-function addressOf(c: Context): GitAddress | undefined {
+/** The repository the path addresses, or why it addresses none. */
+function addressOf(c: Context): GitAddress | { refusal: string } {
   const agent = c.req.param("agent");
-  if (agent === undefined || !isValidName(agent)) return undefined;
-  const shared = c.req.param("shared");
-  return shared === undefined ? { agent } : { agent, shared: shared.slice(0, -".git".length) };
+  if (agent === undefined || !isValidName(agent)) return { refusal: "not found: invalid agent id" };
+  const segment = c.req.param("shared");
+  if (segment === undefined) return { agent };
+  if (!segment.endsWith(GIT_SUFFIX)) return { refusal: NO_SUCH_REPOSITORY };
+  return { agent, shared: segment.slice(0, -GIT_SUFFIX.length) };
 }
 
 export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): void {
@@ -90,12 +100,12 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
   /** The addressed repository, or the 404 answer: an unattached shared repository is as absent as a nonexistent one. */
   const requireTarget = async (c: Context<AppEnv>): Promise<GitTarget | Response> => {
     const address = addressOf(c);
-    if (address === undefined) return text(c, 404, "not found: invalid agent id");
+    if ("refusal" in address) return text(c, 404, address.refusal);
     const record = c.get("record");
     record.agent = address.agent;
     record.repository = address.shared;
     const target = await repositories.resolve(c.get("org"), address);
-    return target ?? text(c, 404, "not found: no such repository");
+    return target ?? text(c, 404, NO_SUCH_REPOSITORY);
   };
 
   for (const base of GIT_BASES) {

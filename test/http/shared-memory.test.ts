@@ -187,6 +187,8 @@ for (const kind of DATABASE_KINDS) {
       // Never written: an empty repository's advertisement.
       expect(await advertisement.text()).toContain(`${"0".repeat(40)} capabilities^{}`);
       for (const base of ["/git", ""]) expect((await api.request("GET", infoRefs("agent-1", "team").replace("/v1/git", base))).status).toBe(200);
+      // The path without `.git` is no repository, even when the name is attached.
+      expect((await api.request("GET", infoRefs("agent-1", "team").replace("team.git", "team"))).status).toBe(404);
       expect(await status("agent-2", "team")).toBe(404);
       expect((await api.request("GET", infoRefs("agent-1", "team"), { key: OTHER_ORG_KEY })).status).toBe(404);
 
