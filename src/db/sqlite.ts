@@ -111,7 +111,17 @@ class SqliteAdapter implements SqlAdapter {
   }
 }
 
+/** Translations of statement texts, which come from the code: it spares the hot path a regex. */
+const translated = new Map<string, string>();
+/** Some texts vary (IN lists of any length): past this many, new ones are translated every time. */
+const MAX_TRANSLATED = 1000;
+
 /** `$1` is a named parameter to SQLite, numbered by first use; `?1` is positional, as in PostgreSQL. */
 function numberedParameters(sql: string): string {
-  return sql.replace(/\$(\d+)/g, "?$1");
+  let text = translated.get(sql);
+  if (text === undefined) {
+    text = sql.replace(/\$(\d+)/g, "?$1");
+    if (translated.size < MAX_TRANSLATED) translated.set(sql, text);
+  }
+  return text;
 }

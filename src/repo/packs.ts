@@ -28,8 +28,12 @@ export class MissingPackError extends CorruptDataError {
   }
 }
 
+/** What a loaded pack costs beyond its bytes: its decoded index, reader and their objects (measured, see ENTRY_OVERHEAD_BYTES). */
+const PACK_OVERHEAD_BYTES = 4096;
+
+/** The memory a loaded pack holds, as the repository cache counts it. */
 export function loadedPackBytes(pack: LoadedPack): number {
-  return pack.pack.length + pack.index.length;
+  return PACK_OVERHEAD_BYTES + pack.pack.length + pack.index.length;
 }
 
 function openPack(name: string, pack: Uint8Array, index: Uint8Array, codec: Codec, cache: ObjectCache): LoadedPack {

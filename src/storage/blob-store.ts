@@ -10,7 +10,11 @@
 export interface BlobStore {
   /** The blob's bytes, or undefined when the key does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
-  /** Writes `data` unless the key exists; false when it does (its content is left as it was). */
+  /**
+   * Writes `data` unless the key exists; false when it does: its content is left as it was, and
+   * its update time becomes now ("freshened", as git freshens an object it is asked to write
+   * again), so that a blob written anew is not collected as old garbage by its first write's age.
+   */
   createOnly(key: string, data: Uint8Array): Promise<boolean>;
   /** Removes the key; removing a missing key is not an error. */
   delete(key: string): Promise<void>;

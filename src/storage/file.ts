@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
-import { link, mkdir, open, readdir, stat, unlink } from "node:fs/promises";
+import { link, mkdir, open, readdir, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { checkKey, checkPrefix, sortByKey, type BlobStore, type ListedBlob } from "./blob-store.ts";
 
@@ -43,11 +43,15 @@ export class FileBlobStore implements BlobStore {
     const temp = await this.writeTemp(data);
     try {
       await makeDirectory(dirname(path));
-      try {
-        await link(temp, path);
-      } catch (error) {
-        if (errorCode(error) === "EEXIST") return false;
-        throw error;
+      for (;;) {
+        try {
+          await link(temp, path);
+          break;
+        } catch (error) {
+          if (errorCode(error) !== "EEXIST") throw error;
+        }
+        // The update time listed is the file's mtime. A file deleted meanwhile is created again.
+        if (await freshen(path)) return false;
       }
     } finally {
       await unlink(temp).catch(() => undefined);
@@ -174,6 +178,18 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** ENOTDIR: a key below a blob ("a/b" when "a" is a file) is missing too. */
+/** Sets the file's times to now; false when it does not exist. */
+async function freshen(path: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}
+
 function isMissing(error: unknown): boolean {
   const code = errorCode(error);
   return code === "ENOENT" || code === "ENOTDIR";

@@ -91,7 +91,8 @@ export class GcsBlobStore implements BlobStore {
   /**
    * Create-only is `ifGenerationMatch: 0`. Keys are content addressed, so a 412 means the same
    * bytes are there, possibly written by an earlier attempt of this very call whose answer was
-   * lost: "existed", not an error.
+   * lost: "existed", not an error. The existing object is then freshened: a metadata update sets
+   * its `updated` time, which is what list reports.
    */
   async createOnly(key: string, data: Uint8Array): Promise<boolean> {
     const file = this.file(key);
@@ -114,7 +115,11 @@ export class GcsBlobStore implements BlobStore {
         return true;
       } catch (error) {
         const status = statusOf(error);
-        if (status === 412) return false;
+        if (status === 412) {
+          if (await this.freshen(file)) return false;
+          // Deleted between the two calls (a garbage collection): the next attempt creates it.
+          throw new Error(`${this.describe(key)} was deleted while being written again`);
+        }
         if (sessionUri && (status === 404 || status === 410)) {
           sessionUri = undefined;
           throw new Error(`the resumable session ended (HTTP ${status}); starting another`);
@@ -181,6 +186,17 @@ export class GcsBlobStore implements BlobStore {
 
   private describe(key: string): string {
     return `gs://${this.location.bucket}/${this.objectName(key)}`;
+  }
+
+  /** Sets the object's `updated` time to now (by a metadata update); false when it does not exist. */
+  private async freshen(file: File): Promise<boolean> {
+    try {
+      await file.setMetadata({ metadata: { freshened: new Date().toISOString() } });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
   }
 
   private call<T>(call: string, attempt: (signal: AbortSignal) => Promise<T>, policy = this.policy): Promise<T> {

@@ -14,7 +14,11 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async createOnly(key: string, data: Uint8Array): Promise<boolean> {
-    if (this.blobs.has(checkKey(key))) return false;
+    const existing = this.blobs.get(checkKey(key));
+    if (existing) {
+      existing.updated = new Date();
+      return false;
+    }
     // A private copy, so the caller may reuse its buffer.
     this.blobs.set(key, { data: data.slice(), updated: new Date() });
     return true;

@@ -19,6 +19,18 @@ export function describeBlobStoreContract(name: string, makeStore: () => BlobSto
       expect(text(await store.get("o/a/packs/pack-1.pack"))).toBe("first");
     });
 
+    test("creating an existing key again leaves its bytes and freshens its update time (garbage collection goes by it)", async () => {
+      const store = await makeStore();
+      await store.createOnly("o/a/packs/pack-2.pack", bytes("first"));
+      const [before] = await store.list("o/a/packs/pack-2");
+      await Bun.sleep(20);
+      expect(await store.createOnly("o/a/packs/pack-2.pack", bytes("first"))).toBe(false);
+      const [after] = await store.list("o/a/packs/pack-2");
+      expect(after.updated.getTime()).toBeGreaterThan(before.updated.getTime());
+      expect(after.size).toBe(before.size);
+      expect(text(await store.get("o/a/packs/pack-2.pack"))).toBe("first");
+    });
+
     test("empty blobs are blobs", async () => {
       const store = await makeStore();
       expect(await store.createOnly("o/empty", new Uint8Array(0))).toBe(true);
