@@ -81,7 +81,7 @@ export interface Command {
   /** The words that invoke it, e.g. "key create". */
   name: string;
   summary: string;
-  /** Positional arguments, e.g. ["ORG"]. */
+  /** Positional arguments, e.g. ["ORG"]; optional ones last, in brackets ("[ORG]"). */
   args: readonly string[];
   options: readonly OptionSpec[];
   /** More help, printed after the options. */

@@ -7,6 +7,7 @@ import { checkName } from "../names.ts";
 import { sharedRepositoryName } from "../repo/layout.ts";
 import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
+import { DEFAULT_RETENTION } from "../db/events.ts";
 import type { TlsFiles } from "../http/listener.ts";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "../http/logger.ts";
 import { parseStoreUrl, STORE_URL_FORMS } from "../storage/open.ts";
@@ -101,6 +102,27 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     default: "25",
     description: "on SIGTERM, how long requests in flight may take to finish; writes not committed by then are refused",
   },
+  {
+    name: "event-retention",
+    env: "STATEGIT_EVENT_RETENTION",
+    value: "DURATION",
+    default: "7d",
+    description: `how long change events are kept for SSE resumption (each agent also keeps at most its last ${DEFAULT_RETENTION.generationsPerAgent} generations' events)`,
+  },
+  {
+    name: "event-heartbeat",
+    env: "STATEGIT_EVENT_HEARTBEAT",
+    value: "DURATION",
+    default: "15s",
+    description: "how often an idle event stream sends a comment line, so that proxies keep it open",
+  },
+  {
+    name: "webhook-retry-for",
+    env: "STATEGIT_WEBHOOK_RETRY_FOR",
+    value: "DURATION",
+    default: "24h",
+    description: "how long a failing webhook delivery is retried (with exponential backoff) before it is given up",
+  },
   { name: "tls-cert", env: "STATEGIT_TLS_CERT", value: "FILE", description: "serve HTTPS with this PEM certificate (chain); re-read on SIGHUP" },
   { name: "tls-key", env: "STATEGIT_TLS_KEY", value: "FILE", description: "the PEM private key of --tls-cert; re-read on SIGHUP" },
 ];
@@ -125,6 +147,7 @@ function checkDataConfig(options: Options, problems: Problems): { storageUrl: st
 export function serveConfig(options: Options): ServeConfig {
   const problems = new Problems();
   const count = (name: string) => problems.check(() => positiveInteger(name, options.string(name))) ?? 0;
+  const duration = (name: string) => problems.check(() => positiveDuration(name, options.string(name))) ?? 0;
   const config: ServeConfig = {
     listen: problems.check(() => parseListen(options.string("listen"))) ?? { hostname: "", port: 0 },
     ...checkDataConfig(options, problems),
@@ -142,6 +165,11 @@ export function serveConfig(options: Options): ServeConfig {
     },
     logLevel: problems.check(() => parseLogLevel(options.string("log-level"))) ?? "info",
     shutdownTimeoutMs: problems.check(() => parseSeconds("shutdown-timeout", options.string("shutdown-timeout"))) ?? 0,
+    events: {
+      retentionMs: duration("event-retention"),
+      heartbeatMs: duration("event-heartbeat"),
+      webhookRetryForMs: duration("webhook-retry-for"),
+    },
   };
   const tls = problems.check(() => tlsFiles(options));
   if (tls) config.tls = tls;
@@ -164,6 +192,12 @@ export function parseDuration(name: string, text: string): number {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(text);
   const value = match ? Number(match[1]) * DURATION_UNITS_MS[match[2]] : NaN;
   if (!Number.isSafeInteger(value)) throw new UsageError(`--${name}: expected a duration such as 90s, 30m, 1h or 7d, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function positiveDuration(name: string, text: string): number {
+  const value = parseDuration(name, text);
+  if (value === 0) throw new UsageError(`--${name}: must be longer than 0, got ${JSON.stringify(text)}`);
   return value;
 }
 

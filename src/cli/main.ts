@@ -56,7 +56,9 @@ function findCommand(argv: readonly string[]): Command {
 export function parseInvocation(command: Command, rest: readonly string[], env: Io["env"]): { args: string[]; options: Options } | "help" {
   const { values, positionals } = parseCommandLine(command, rest);
   if (values.help === true) return "help";
-  if (positionals.length !== command.args.length) {
+  // Optional arguments are written in brackets ("[ORG]") and come last.
+  const required = command.args.filter((arg) => !arg.startsWith("[")).length;
+  if (positionals.length < required || positionals.length > command.args.length) {
     throw new UsageError(`expected ${command.args.length === 0 ? "no arguments" : command.args.join(" ")}, got ${positionals.length} argument(s)`);
   }
   return { args: positionals, options: resolveOptions(command.options, values, env) };

@@ -100,8 +100,63 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // Versions 4 and 5 are the web page's sessions and the change events (developed beside this
-    // one); the versions need not be contiguous.
+    // Version 4 is the web page's sessions (developed beside this one); the versions need not be contiguous.
+    version: 5,
+    name: "change events, their retention horizons, and webhooks",
+    statements: ({ name, timestamp }) => [
+      // `seq` orders events of one organisation in commit order (see EventLog.append) and is the
+      // organisation stream's cursor; AUTOINCREMENT so that SQLite never reuses a pruned one.
+      `CREATE TABLE events (
+        seq ${name === "postgres" ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"},
+        org TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        created_at ${timestamp} NOT NULL
+      )`,
+      "CREATE INDEX events_agent ON events (org, agent, generation)",
+      // Webhook delivery follows each agent by seq.
+      "CREATE INDEX events_agent_seq ON events (org, agent, seq)",
+      "CREATE INDEX events_org ON events (org, seq)",
+      "CREATE INDEX events_age ON events (created_at)",
+      // The newest generation and seq pruned per agent: a cursor below them may have missed events.
+      `CREATE TABLE event_horizons (
+        org TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (org, agent)
+      )`,
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL REFERENCES organisations (name),
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        start_seq BIGINT NOT NULL,
+        -- The organisation's events up to this seq have been looked at for new agents to deliver to.
+        discovered_seq BIGINT NOT NULL,
+        created_at ${timestamp} NOT NULL,
+        last_status INTEGER,
+        last_error TEXT,
+        last_attempt_at ${timestamp}
+      )`,
+      "CREATE INDEX webhooks_org ON webhooks (org)",
+      // One row per webhook and agent: how far delivery got, the retry schedule, and the lease of
+      // the instance delivering now.
+      `CREATE TABLE webhook_cursors (
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        agent TEXT NOT NULL,
+        delivered_seq BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${timestamp},
+        failing_since ${timestamp},
+        lease_owner TEXT,
+        lease_until ${timestamp},
+        PRIMARY KEY (webhook_id, agent)
+      )`,
+    ],
+  },
+  {
     version: 6,
     name: "shared memory repositories and their attachments to agents",
     // A repository's manifest row is `manifests (org, 'repositories/' || id)`; ids are opaque

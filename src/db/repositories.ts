@@ -1,31 +1,54 @@
 import type { BlockLayout } from "../blocks/layout.ts";
+import { eventsInTransaction } from "../events/record.ts";
+import type { EventTransport } from "../events/transport.ts";
 import { sharedRepositoryId } from "../repo/layout.ts";
-import { Repositories, type RepositoriesOptions } from "../repo/repository.ts";
+import { Repositories, type RepositoriesOptions, type TransactionWork } from "../repo/repository.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { Accounts } from "./accounts.ts";
 import type { SqlAdapter } from "./adapter.ts";
-import { ManifestStore } from "./manifests.ts";
+import { EventLog } from "./events.ts";
+import { ManifestStore, type AlongsideCommit } from "./manifests.ts";
 import { MemoryMirror, mirrorInTransaction } from "./mirror.ts";
 import { whileSharedRepositoryExists } from "./shared-repositories.ts";
 
+export interface DeploymentOptions extends Omit<RepositoriesOptions, "inTransaction" | "onCommit"> {
+  /** This process's event subscribers, told of each commit as soon as it is made (the server's). */
+  eventTransport?: EventTransport;
+  /** The events table, when the caller has one configured (its retention); else the defaults. */
+  eventLog?: EventLog;
+}
+
 /**
  * The repositories of a deployment, wired as every writer must be (the server, `import`, the
- * maintenance commands): manifests in the database, the SQL mirror written in each commit's
- * transaction (which a shared repository's commit also checks the repository still exists in), and the agent registry told of an agent's first committed write to its own memory.
+ * maintenance commands): manifests in the database, the SQL mirror and the change events written
+ * in each commit's transaction (which a shared repository's commit also checks the repository
+ * still exists in), and the agent registry told of an agent's first committed write to its own memory.
  */
-export function deploymentRepositories(
-  db: SqlAdapter,
-  store: BlobStore,
-  blockLayout: BlockLayout,
-  options: Omit<RepositoriesOptions, "inTransaction" | "onCommit"> = {},
-): Repositories {
+export function deploymentRepositories(db: SqlAdapter, store: BlobStore, blockLayout: BlockLayout, options: DeploymentOptions = {}): Repositories {
+  const { eventTransport, eventLog = new EventLog(db), ...repositoryOptions } = options;
   const accounts = new Accounts(db);
   return new Repositories(store, new ManifestStore(db), {
-    ...options,
-    inTransaction: whileSharedRepositoryExists(mirrorInTransaction(new MemoryMirror(db), blockLayout)),
-    onCommit: async ({ org, repo }) => {
+    ...repositoryOptions,
+    inTransaction: whileSharedRepositoryExists(inOrder([mirrorInTransaction(new MemoryMirror(db), blockLayout), eventsInTransaction(eventLog, blockLayout)])),
+    onCommit: async ({ org, repo, after }) => {
+      eventTransport?.committed({ org, agent: repo, generation: after.manifest.generation });
       // A shared repository belongs to no agent; its writers are registered by their own memory.
       if (sharedRepositoryId(repo) === undefined) await accounts.registerAgent(org, repo);
     },
   });
+}
+
+/** Several pieces of transaction work, run one after the other in the same transaction. */
+function inOrder(works: readonly TransactionWork[]): TransactionWork {
+  return async (pending) => {
+    const planned: AlongsideCommit[] = [];
+    for (const work of works) {
+      const alongside = await work(pending);
+      if (alongside) planned.push(alongside);
+    }
+    if (planned.length === 0) return undefined;
+    return async (tx) => {
+      for (const alongside of planned) await alongside(tx);
+    };
+  };
 }

@@ -5,6 +5,8 @@
 import { Hono, type Context } from "hono";
 import type { BlockWrite, Person } from "../blocks/api-write.ts";
 import type { BlockUpdate } from "../blocks/memory-file.ts";
+import { eventStreamResponse, type EventStreamOptions } from "../events/sse.ts";
+import type { EventStreams } from "../events/streams.ts";
 import { isOid } from "../git/oid.ts";
 import { isValidName } from "../names.ts";
 import type { PathContent } from "../repo/browse.ts";
@@ -136,8 +138,13 @@ function contentJson(content: PathContent) {
   return { type: "file", mode: mode(entry.mode), blob: entry.oid, size: data.length, ...text };
 }
 
-/** The API under `/v1`, its own error handler answering JSON. */
-export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
+/** The change events' streams, and how often they send heartbeats. */
+export interface EventRoutesOptions extends EventStreamOptions {
+  streams: EventStreams;
+}
+
+/** The API under `/v1`, its own error handler answering JSON; the event streams when `events` is given. */
+export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => {
     const known = apiErrorOf(error);
@@ -218,5 +225,10 @@ export function apiRoutes(api: MemoryApi, logger: Logger): Hono<AppEnv> {
     await api.detach(c.get("org"), agentOf(c), repositoryIdOf(c));
     return c.body(null, 204);
   });
+
+  if (events) {
+    app.get("/agents/:agent/events", (c) => eventStreamResponse(events.streams, { org: c.get("org"), agent: agentOf(c) }, c.req.raw, events));
+    app.get("/events", (c) => eventStreamResponse(events.streams, { org: c.get("org") }, c.req.raw, events));
+  }
   return app;
 }

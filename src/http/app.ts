@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { getPath } from "hono/utils/url";
-import { apiRoutes } from "./api-routes.ts";
+import { apiRoutes, type EventRoutesOptions } from "./api-routes.ts";
 import { authenticate, jsonChallenge, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
@@ -24,6 +24,8 @@ export interface AppOptions {
   readinessChecks: readonly ReadinessCheck[];
   /** The JSON API of blocks, files, history and search; absent, only git is served. */
   memoryApi?: MemoryApi;
+  /** The change events' SSE routes (with the JSON API); absent, they are not served. */
+  events?: EventRoutesOptions;
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
@@ -43,8 +45,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   for (const base of GIT_BASES) for (const repository of ["state.git", "repositories"]) app.use(`${base}/:agent/${repository}/*`, authenticate(options));
   mountGitRoutes(app, options);
   if (options.memoryApi) {
-    for (const path of ["/v1/agents/*", "/v1/search", "/v1/repositories", "/v1/repositories/*"]) app.use(path, authenticate(options, jsonChallenge));
-    app.route("/v1", apiRoutes(options.memoryApi, logger));
+    for (const path of ["/v1/agents/*", "/v1/search", "/v1/events", "/v1/repositories", "/v1/repositories/*"]) app.use(path, authenticate(options, jsonChallenge));
+    app.route("/v1", apiRoutes(options.memoryApi, logger, options.events));
   }
   return app;
 }

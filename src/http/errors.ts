@@ -59,6 +59,7 @@ export class ApiError extends Error {
 const API_STATUS_OF_CODE: Readonly<Record<string, ApiErrorStatus>> = {
   "label.invalid": 400,
   "body.invalid": 400,
+  "cursor.invalid": 400,
   "block.not-found": 404,
   "revision.unknown": 404,
   "repository.unknown": 404,
@@ -70,6 +71,7 @@ const API_STATUS_OF_CODE: Readonly<Record<string, ApiErrorStatus>> = {
   "tree.path-conflict": 409,
   "block.precondition": 412,
   "memory.rules": 422,
+  "events.too-many": 503,
 };
 
 /**

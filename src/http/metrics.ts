@@ -1,3 +1,4 @@
+import type { WebhookMetrics } from "../events/webhooks.ts";
 import type { RepositoryCacheMetrics } from "../repo/cache-metrics.ts";
 import type { CallObserver } from "./call-timing.ts";
 import { CONTENT_TYPE, Counter, Gauge, Histogram, Registry, ScrapedValue, type CounterSeries, type HistogramSeries } from "./prometheus.ts";
@@ -5,13 +6,13 @@ import { CONTENT_TYPE, Counter, Gauge, Histogram, Registry, ScrapedValue, type C
 /**
  * The server's metrics in Prometheus' text format (GET /metrics). Lower layers
  * never import this module: they are handed the small observer interfaces it implements
- * (RepositoryCacheMetrics, CallObserver, WorkerPoolMetrics).
+ * (RepositoryCacheMetrics, CallObserver, WorkerPoolMetrics, WebhookMetrics).
  */
 
 /** What a request was, for the duration and byte metrics (its route decides). */
-export type Operation = "info-refs" | "upload-pack" | "receive-pack" | "api" | "other";
+export type Operation = "info-refs" | "upload-pack" | "receive-pack" | "api" | "events" | "other";
 
-const OPERATIONS: readonly Operation[] = ["info-refs", "upload-pack", "receive-pack", "api", "other"];
+const OPERATIONS: readonly Operation[] = ["info-refs", "upload-pack", "receive-pack", "api", "events", "other"];
 
 /** A finished request, as the request log middleware measured it. */
 export interface RequestSample {
@@ -49,6 +50,7 @@ export class Metrics {
   readonly storageCalls: CallObserver;
   readonly databaseCalls: CallObserver;
   readonly workerPool: WorkerPoolMetrics;
+  readonly webhooks: WebhookMetrics;
 
   private readonly requests = this.registry.register(new Counter("stategit_http_requests_total", "HTTP requests answered, by route, method and status", ["route", "method", "status"]));
   /** Series of `requests` by "route method status", so that a request costs one map lookup. */
@@ -77,6 +79,11 @@ export class Metrics {
     const queue = registry.register(new Gauge("stategit_worker_pool_queue_length", "Jobs waiting for a worker thread"));
     const busy = registry.register(new Counter("stategit_worker_pool_busy_seconds_total", "Time worker threads spent on jobs")).labels();
     this.workerPool = { queueLength: (jobs) => queue.set(jobs), busy: (seconds) => busy.inc(seconds) };
+
+    const deliveries = registry.register(new Counter("stategit_webhook_deliveries_total", "Webhook delivery attempts, by outcome: delivered, failed (to be retried), gave_up", ["outcome"]));
+    const [delivered, failed, gaveUp] = ["delivered", "failed", "gave_up"].map((outcome) => deliveries.labels(outcome));
+    const failing = registry.register(new Gauge("stategit_webhook_failing", "Webhook and agent pairs whose delivery is failing and being retried"));
+    this.webhooks = { delivered: () => delivered.inc(), failed: () => failed.inc(), gaveUp: () => gaveUp.inc(), failing: (count) => failing.set(count) };
 
     registry.register(new Gauge("stategit_build_info", "The running version and the commit it was built from (always 1)", ["version", "commit"])).set(1, options.version, options.commit);
     registerProcessMetrics(registry);

@@ -2,8 +2,13 @@ import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import { MemoryMirror } from "../db/mirror.ts";
+import { DEFAULT_RETENTION, EventLog } from "../db/events.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
 import { SharedRepositories } from "../db/shared-repositories.ts";
+import { WebhookStore } from "../db/webhooks.ts";
+import { openEventTransport } from "../events/open.ts";
+import { EventStreams } from "../events/streams.ts";
+import { WebhookDeliverer } from "../events/webhooks.ts";
 import { openDatabase, redactDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_COMPACTION } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
@@ -38,8 +43,16 @@ export interface ServeConfig {
   limits: ServeLimits;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
+  events: EventsConfig;
   /** HTTPS instead of HTTP: the files are read at start and on SIGHUP. */
   tls?: TlsFiles;
+}
+
+/** `--event-retention`, `--event-heartbeat`, `--webhook-retry-for`, in ms. */
+export interface EventsConfig {
+  retentionMs: number;
+  heartbeatMs: number;
+  webhookRetryForMs: number;
 }
 
 export interface RunningServer {
@@ -49,6 +62,8 @@ export interface RunningServer {
 
 /** Bun's own ceiling on request bodies; ours (after gzip) is checked while reading. */
 const BODY_SIZE_MARGIN = 1024 * 1024;
+/** How often events older than the retention are pruned (each instance does; the second finds nothing). */
+const EVENT_PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Wires storage, database, repositories and the HTTP app, and listens. Resolves once listening.
@@ -63,10 +78,24 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
   const accounts = new Accounts(db);
   const store = gate.guard(timeCalls(openStore(config.storageUrl), metrics.storageCalls), ["createOnly", "delete"]);
+  const logError = (what: string) => (error: unknown) => logger.log("error", what, { error: (error as Error).stack ?? String(error) });
+  const eventLog = new EventLog(db, { ...DEFAULT_RETENTION, maxAgeMs: config.events.retentionMs });
+  const eventTransport = await openEventTransport(config.databaseUrl, eventLog, { onError: logError("polling for change events failed") });
+  const eventStreams = new EventStreams(eventLog, eventTransport);
+  const pruning = setInterval(() => eventLog.pruneOld().catch(logError("pruning change events failed")), EVENT_PRUNE_INTERVAL_MS);
+  pruning.unref();
+  const webhooks = new WebhookDeliverer(new WebhookStore(db), {
+    retryForMs: config.events.webhookRetryForMs,
+    userAgent: `stategit/${VERSION}`,
+    metrics: metrics.webhooks,
+    onError: logError("webhook delivery failed"),
+  });
   const repositories = deploymentRepositories(db, store, config.memory.blockLayout, {
+    eventTransport,
+    eventLog,
     cacheBytes: config.cacheBytes,
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
-    onBackgroundError: (error) => logger.log("error", "background work failed", { error: (error as Error).stack ?? String(error) }),
+    onBackgroundError: logError("background work failed"),
     metrics: metrics.repositoryCache,
   });
   const shared = new SharedRepositories(db);
@@ -75,6 +104,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
     memoryApi: new MemoryApi({ repositories, shared, mirror: new MemoryMirror(db), memory: config.memory }),
+    events: { streams: eventStreams, heartbeatMs: config.events.heartbeatMs },
     repositories: gitTargets({ repositories, shared, memory: config.memory, allowForcePush: config.allowForcePush, limits: config.limits }),
     logger,
     metrics,
@@ -93,6 +123,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   if (config.trustOrgHeader) {
     logger.log("warn", "--trust-org-header is on: requests without credentials may name any organisation in X-Organization-Id; use only behind a trusted proxy");
   }
+  webhooks.start(eventTransport);
   logger.log("info", "started", { version: VERSION, commit: COMMIT, storage: config.storageUrl, database: redactDatabaseUrl(config.databaseUrl), url: listener.url });
   // Whoever waits for the listening line may read the log next: the start's lines are in it by then.
   logger.flush();
@@ -101,7 +132,12 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      // Event streams never end by themselves: end them, so that draining waits only for real requests.
+      eventStreams.close();
+      clearInterval(pruning);
+      await webhooks.stop();
       await shutDown({ listener, gate, timeoutMs: config.shutdownTimeoutMs, logger, idle: () => repositories.idle() });
+      await eventTransport.close();
       await db.close();
       logger.log("info", "stopped");
       logger.flush();

@@ -11,6 +11,7 @@ import {
   isTreeMode,
   parseCommit,
   type Identity,
+  type ObjectReader,
   type PathEntry,
 } from "../git/object/index.ts";
 import { isOid, type Oid } from "../git/oid.ts";
@@ -83,8 +84,9 @@ export interface CommitSummary {
   message: string;
 }
 
-function summarize(snapshot: Snapshot, oid: Oid): CommitSummary {
-  const commit = parseCommit(snapshot.objects.readObject(oid)!.data);
+/** The commit `oid` of `objects`, which must hold it, as the API shows commits. */
+export function summarizeCommit(objects: ObjectReader, oid: Oid): CommitSummary {
+  const commit = parseCommit(objects.readObject(oid)!.data);
   const person = (identity: Identity): Person => ({
     name: decodeObjectText(commit, identity.name),
     email: decodeObjectText(commit, identity.email),
@@ -96,5 +98,5 @@ function summarize(snapshot: Snapshot, oid: Oid): CommitSummary {
 
 /** The commits of `commit`'s history that changed `path` (all when undefined), newest first, at most `limit`. */
 export function history(snapshot: Snapshot, commit: Oid, options: { path?: string; limit: number }): CommitSummary[] {
-  return commitHistory(snapshot.objects, commit, options).map((oid) => summarize(snapshot, oid));
+  return commitHistory(snapshot.objects, commit, options).map((oid) => summarizeCommit(snapshot.objects, oid));
 }

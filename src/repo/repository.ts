@@ -14,10 +14,17 @@ import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects
 import { judgeUpdates, Reason, receivePack, UnpackError, withPack, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
 import type { Snapshot } from "./snapshot.ts";
 
+/**
+ * Where a write comes from: a git push (`import` pushes too), a JSON API write, or maintenance
+ * (compaction), which changes no refs and so is never seen by commit hooks or transaction work.
+ */
+export type WriteSource = "git" | "api" | "maintenance";
+
 /** A committed change of refs, for the layers above (the SQL mirror, the agent registry). */
 export interface CommitEvent {
   readonly org: string;
   readonly repo: RepositoryName;
+  readonly source: WriteSource;
   readonly before: Snapshot;
   readonly after: Snapshot;
   /** The updates applied, in request order. */
@@ -35,6 +42,7 @@ export type CommitHook = (event: CommitEvent) => Promise<readonly string[] | voi
 export interface PendingCommit {
   readonly org: string;
   readonly repo: RepositoryName;
+  readonly source: WriteSource;
   readonly before: Snapshot;
   /** The repository's objects and the objects the write adds. */
   readonly objects: ObjectReader;
@@ -267,7 +275,7 @@ export class Repositories {
           const needsPack = incoming.dangling === undefined && judgement.accepted.some(({ newOid }) => newOid !== ZERO_OID);
           return { change: { updates: judgement.accepted, addPack: needsPack ? incoming.pack : undefined }, result: judgement };
         },
-        request.pushOptions ?? [],
+        { source: "git", pushOptions: request.pushOptions ?? [] },
       ),
     );
     return { statuses: finalStatuses(outcome), messages: [...outcome.result.messages, ...outcome.messages], committed: outcome.committed };
@@ -284,7 +292,7 @@ export class Repositories {
         const { updates, objects, result } = await plan(snapshot);
         const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
         return { change: { updates, addPack }, result };
-      }),
+      }, { source: "api" }),
     );
     return { result: outcome.result, committed: outcome.committed, messages: outcome.messages };
   }
@@ -328,7 +336,7 @@ export class Repositories {
       }
       if (packs.length === 1 && merged.droppedObjects === 0) return { change: { updates: [] }, result: undefined };
       return { change: { updates: [], addPack: merged.pack, removePacks: merged.sources }, result: undefined };
-    });
+    }, { source: "maintenance" });
     const current = outcome.committed ?? (await this.snapshot(org, repo));
     const deleted = await this.deleteGarbage(keys, current.manifest, options.gracePeriodMs);
     if (!outcome.committed || !merged) return { mergedPacks: 0, droppedObjects: 0, deleted };
@@ -438,7 +446,7 @@ export class Repositories {
     org: string,
     repo: RepositoryName,
     planner: Planner<T>,
-    pushOptions: readonly string[] = [],
+    { source, pushOptions = [] }: { source: WriteSource; pushOptions?: readonly string[] },
   ): Promise<TransactionOutcome<T>> {
     const keys = repositoryKeys(org, repo);
     const stored = new Set<string>();
@@ -456,6 +464,7 @@ export class Repositories {
           ? await this.options.inTransaction?.({
               org,
               repo,
+              source,
               before: snapshot,
               objects: withPack(snapshot.objects, change.addPack, this.codec),
               updates: change.updates,
@@ -464,7 +473,7 @@ export class Repositories {
           : undefined;
       if (await this.manifests.commit(org, repo, manifest, alongside)) {
         const committed = await this.installCommitted(keys, snapshot, manifest, change.addPack);
-        const messages = change.updates.length > 0 ? await this.notify({ org, repo, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
+        const messages = change.updates.length > 0 ? await this.notify({ org, repo, source, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
         this.compactInBackground(org, repo, manifest);
         return { result, committed, contended: false, messages };
       }

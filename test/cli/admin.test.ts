@@ -73,6 +73,27 @@ for (const runner of RUNNERS) {
         expect(admin("agent", "list", "acme")).toEqual({ status: 0, stdout: "planner\nwriter\n", stderr: "" });
       });
 
+      test("webhook add, list and remove", async () => {
+        expect(admin("org", "create", "hooks").status).toBe(0);
+        const generated = admin("webhook", "add", "hooks", "https://example.com/hook");
+        expect(generated.status).toBe(0);
+        expect(generated.stdout).toMatch(/^wh_[0-9a-f]{16}\n$/);
+        expect(generated.stderr).toMatch(/its secret \(shown only once\): [0-9a-f]{64}\n$/);
+        const given = admin("webhook", "add", "hooks", "http://127.0.0.1:9/other", "--secret", "s3cret");
+        expect(given.stderr).not.toContain("s3cret");
+        const [first, second] = [generated.stdout.trim(), given.stdout.trim()];
+        const listed = admin("webhook", "list", "hooks");
+        expect(listed.stdout).toBe(`${first}\thooks\thttps://example.com/hook\tno delivery yet\n${second}\thooks\thttp://127.0.0.1:9/other\tno delivery yet\n`);
+        expect(admin("webhook", "list").stdout).toContain(first);
+        expect(admin("webhook", "remove", first)).toEqual({ status: 0, stdout: "", stderr: `removed webhook ${first}\n` });
+        expect(admin("webhook", "list", "hooks").stdout).not.toContain(first);
+        expectFailure(admin("webhook", "remove", first), 1, "no webhook");
+        expectFailure(admin("webhook", "add", "nobody", "https://example.com/"), 1, "org create nobody");
+        expectFailure(admin("webhook", "add", "hooks", "ftp://example.com/"), 2, "webhook URL");
+        expectFailure(admin("webhook", "add", "hooks", "https://user:pw@example.com/"), 2, "credentials");
+        expectFailure(admin("webhook", "remove", "nope"), 2, "webhook id");
+      });
+
       test("a missing organisation is an error, not created by the way", async () => {
         expectFailure(admin("key", "create", "nobody"), 1, "org create nobody");
         expectFailure(admin("agent", "list", "nobody"), 1, "does not exist");
@@ -129,7 +150,7 @@ for (const runner of RUNNERS) {
     test("--help describes every command, and COMMAND --help every flag", () => {
       const help = stategit(runner, ["--help"]);
       expect(help.status).toBe(0);
-      for (const command of ["serve", "org create ORG", "key create ORG", "key revoke KEY_ID", "agent list ORG"]) expect(help.stdout).toContain(command);
+      for (const command of ["serve", "org create ORG", "key create ORG", "key revoke KEY_ID", "agent list ORG", "webhook add ORG URL", "webhook list [ORG]", "webhook remove ID"]) expect(help.stdout).toContain(command);
       const serveHelp = stategit(runner, ["serve", "--help"]);
       expect(serveHelp.status).toBe(0);
       for (const flag of ["--listen", "--storage", "--database", "--trust-org-header", "--allow-force-push", "--max-body-bytes", "--max-object-bytes", "--max-objects", "--max-delta-depth"]) {

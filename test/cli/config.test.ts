@@ -40,6 +40,7 @@ const DEFAULTS: ServeConfig = {
   limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
   logLevel: "info",
   shutdownTimeoutMs: 25_000,
+  events: { retentionMs: 7 * 86_400_000, heartbeatMs: 15_000, webhookRetryForMs: 86_400_000 },
 };
 
 describe("serve configuration", () => {
@@ -57,6 +58,7 @@ describe("serve configuration", () => {
       STATEGIT_MAX_OBJECTS: "10",
       STATEGIT_GRACE_PERIOD: "7d",
       STATEGIT_BLOCK_LAYOUT: "seed",
+      STATEGIT_WEBHOOK_RETRY_FOR: "2h",
     };
     expect(resolveServe([], env)).toEqual({
       listen: { hostname: "0.0.0.0", port: 9000 },
@@ -70,8 +72,9 @@ describe("serve configuration", () => {
       limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
       logLevel: "info",
       shutdownTimeoutMs: 25_000,
+      events: { ...DEFAULTS.events, webhookRetryForMs: 7_200_000 },
     });
-    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s", "--block-policy", "warn", "--system-token-budget", "8000"];
+    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s", "--block-policy", "warn", "--system-token-budget", "8000", "--event-heartbeat", "500ms"];
     expect(resolveServe(flags, env)).toEqual({
       listen: { hostname: "::1", port: 0 },
       storageUrl: "file:/srv/repos",
@@ -84,6 +87,7 @@ describe("serve configuration", () => {
       limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
       logLevel: "info",
       shutdownTimeoutMs: 25_000,
+      events: { ...DEFAULTS.events, heartbeatMs: 500, webhookRetryForMs: 7_200_000 },
     });
   });
 

@@ -94,6 +94,23 @@ for (const runner of RUNNERS) {
     );
 
     test(
+      "SIGTERM ends open event streams, so that they do not hold the shutdown to its deadline",
+      async () => {
+        server = await ServeProcess.start(runner, ["--shutdown-timeout", "60"]);
+        const stream = await fetch(`${server.url}/v1/events`, { headers: { authorization: `Bearer ${server.key}` } });
+        expect(stream.status).toBe(200);
+        const reader = stream.body!.getReader();
+        expect(new TextDecoder().decode((await reader.read()).value)).toStartWith("retry: ");
+        server.signal("SIGTERM");
+        let ended = false;
+        while (!ended) ended = (await reader.read()).done;
+        expect(await server.exited).toBe(0);
+        expect(server.logLines().some((line) => line.msg.startsWith("shutdown deadline passed"))).toBe(false);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       "past --shutdown-timeout a push still in flight is cut, the repository stays as it was, exit 0",
       async () => {
         server = await ServeProcess.start(runner, ["--log-level", "debug", "--shutdown-timeout", "0.5"]);

@@ -11,6 +11,7 @@ import { reindex } from "./reindex.ts";
 import { repoAttach, repoCreate, repoDelete, repoDetach, repoList } from "./repo.ts";
 import { serve } from "./serve.ts";
 import { verifyPackCommand } from "./verify-pack.ts";
+import { webhookAdd, webhookList, webhookRemove } from "./webhook.ts";
 
 /** Every command, in the order help lists them. A new command is one module here and one line below. */
-export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, repoCreate, repoList, repoAttach, repoDetach, repoDelete, importCommand, gc, fsck, reindex, indexPackCommand, verifyPackCommand];
+export const COMMANDS: readonly Command[] = [serve, orgCreate, keyCreate, keyRevoke, agentList, repoCreate, repoList, repoAttach, repoDetach, repoDelete, webhookAdd, webhookList, webhookRemove, importCommand, gc, fsck, reindex, indexPackCommand, verifyPackCommand];
