@@ -21,7 +21,7 @@ export function eventsInTransaction(log: EventLog, blockLayout: BlockLayout): Tr
     const events = changeEvents(pending, blockLayout);
     const notice: EventNotice = { org: pending.org, agent: pending.repo, generation: pending.generation };
     return async (tx) => {
-      await log.append(tx, events);
+      await log.append(tx, pending.repo, events);
       await announceInTransaction(tx, notice);
     };
   };

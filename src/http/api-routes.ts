@@ -154,7 +154,7 @@ export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOp
     return c.json({ error: { code: answer.code, message: answer.message, ...answer.details } }, answer.status, headers);
   });
 
-  // Blocks and files of a repository: an agent's own memory, or a shared repository by id.
+  // Blocks, files and change events of a repository: an agent's own memory, or a shared repository by id.
   const repositoryRoutes: [string, (c: Context<AppEnv>) => RepositoryName | Promise<RepositoryName>][] = [
     ["/agents/:agent", agentOf],
     ["/repositories/:id", (c) => api.sharedRepository(c.get("org"), repositoryIdOf(c))],
@@ -179,6 +179,7 @@ export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOp
     };
     app.get(`${prefix}/files`, (c) => files(c, ""));
     app.get(`${prefix}/files/:path{.+}`, (c) => files(c, c.req.param("path").replace(/\/+$/, "")));
+    if (events) app.get(`${prefix}/events`, async (c) => eventStreamResponse(events.streams, { org: c.get("org"), agent: await repoOf(c) }, c.req.raw, events));
   }
 
   app.get("/agents/:agent/history", async (c) => {
@@ -226,9 +227,6 @@ export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOp
     return c.body(null, 204);
   });
 
-  if (events) {
-    app.get("/agents/:agent/events", (c) => eventStreamResponse(events.streams, { org: c.get("org"), agent: agentOf(c) }, c.req.raw, events));
-    app.get("/events", (c) => eventStreamResponse(events.streams, { org: c.get("org") }, c.req.raw, events));
-  }
+  if (events) app.get("/events", (c) => eventStreamResponse(events.streams, { org: c.get("org") }, c.req.raw, events));
   return app;
 }

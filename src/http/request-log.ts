@@ -81,7 +81,7 @@ export function operationOf(route: string): Operation {
   if (route.endsWith("/git-upload-pack")) return "upload-pack";
   if (route.endsWith("/git-receive-pack")) return "receive-pack";
   // Event streams last minutes to hours: apart, so that they do not swamp the API's latencies.
-  if (route === "/v1/events" || route === "/v1/agents/:agent/events") return "events";
+  if (["/v1/events", "/v1/agents/:agent/events", "/v1/repositories/:id/events"].includes(route)) return "events";
   return route.startsWith("/v1/") && !route.startsWith("/v1/git/") ? "api" : "other";
 }
 
