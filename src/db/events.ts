@@ -156,8 +156,11 @@ export class EventLog {
     );
     const ownEvents: CursoredEvent[] = own.map((row) => ({ event: recordedEvent(row), cursor: Number(row.generation) }));
     const attachedEvents: CursoredEvent[] = attached.map((row) => ({ event: recordedEvent(row), cursor: { generation: Number(row.generation), seq: Number(row.seq) } }));
-    // Each read is complete only up to its last cursor, so together they are up to the lower one.
-    const bounds = [ownEvents.at(-1), attachedEvents.at(-1)].flatMap((last) => (last ? [last.cursor] : []));
+    // Each read is complete only up to its last cursor (the own one up to every attached event
+    // of its last generation too, which come after it), so together they are up to the lower one.
+    const lastOwn = own.at(-1);
+    const lastAttached = attachedEvents.at(-1)?.cursor;
+    const bounds = [...(lastOwn ? [{ generation: Number(lastOwn.generation), seq: Infinity }] : []), ...(lastAttached ? [lastAttached] : [])];
     if (bounds.length === 0) return [];
     const bound = bounds.reduce((lower, cursor) => (compareCursors(cursor, lower) < 0 ? cursor : lower));
     return [...ownEvents, ...attachedEvents]
