@@ -5,9 +5,11 @@ import { MemoryMirror } from "../../src/db/mirror.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
 import { EventLog } from "../../src/db/events.ts";
 import { Sessions } from "../../src/db/sessions.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { EventStreams } from "../../src/events/streams.ts";
 import { LocalTransport } from "../../src/events/transport.ts";
 import { createApp } from "../../src/http/app.ts";
+import { gitTargets } from "../../src/http/git-targets.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
 import { Metrics } from "../../src/http/metrics.ts";
@@ -39,10 +41,12 @@ export function uiFixture(db: SqlAdapter): UiFixture {
   const eventTransport = new LocalTransport();
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false, eventLog, eventTransport });
   const events = { streams: new EventStreams(eventLog, eventTransport), heartbeatMs: 60_000 };
+  const shared = new SharedRepositories(db);
+  const memory = { blockLayout: "letta", blockPolicy: "strict" } as const;
   const app = createApp({
     accounts,
-    repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent), push: () => Promise.reject(new Error("unused")) },
-    memoryApi: new MemoryApi({ repositories, mirror, memory: { blockLayout: "letta", blockPolicy: "strict" } }),
+    repositories: gitTargets({ repositories, shared, memory }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror, memory }),
     events,
     ui: { accounts, sessions: new Sessions(db), repositories, mirror, blockLayout: "letta", events },
     trustOrgHeader: false,
