@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /** Pieces the pages share: sizes as inline SVG (attributes, never style=, which the CSP forbids), times, Markdown, a tree of files. */
 import type { MemoryFile } from "../../blocks/memory-file.ts";
 import { renderMarkdown } from "./markdown.ts";

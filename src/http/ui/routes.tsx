@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The web page under /ui/ (DESIGN.md, Contract, "Operations"): server-rendered pages, signed in
  * with an API key exchanged for a session cookie. Each handler reads one view and renders one

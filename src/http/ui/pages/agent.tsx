@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { FileTree, Markdown, SizeBar, SizeChart } from "../components.tsx";
 import { Layout, type LayoutProps } from "../layout.tsx";
 import type { AgentMemory, BlockView } from "../memory-view.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { StructuredPatchHunk } from "diff";
 import { Time } from "../components.tsx";
 import { Layout, type LayoutProps } from "../layout.tsx";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { Time } from "../components.tsx";
 import { Layout, type LayoutProps } from "../layout.tsx";
 import type { HistoryEntry } from "../memory-view.ts";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { AgentSummary, SearchHit } from "../../../db/mirror.ts";
 import { formatCharacters, Time } from "../components.tsx";
 import { Layout, type LayoutProps } from "../layout.tsx";
