@@ -91,7 +91,11 @@ export interface RepositoryFacts {
 
 /** The benchmarks' memory repository (MEMORY_SHAPE), generated once into .bench/, and what the checks need of it. */
 export async function memoryRepository(git: (args: string[], cwd?: string) => Promise<string>): Promise<RepositoryFacts> {
-  const shape = MEMORY_SHAPE;
+  return benchRepository(git, MEMORY_SHAPE);
+}
+
+/** A repository of `shape`, generated once into .bench/, and what the checks need of it. */
+export async function benchRepository(git: (args: string[], cwd?: string) => Promise<string>, shape: RepoShape): Promise<RepositoryFacts> {
   const path = join(resolve(import.meta.dir, "../.."), ".bench", `serve-repo-${shape.files}f-${shape.commits}c-${shape.editsPerCommit}e.git`);
   generateRepository(path, shape);
   const head = (await git(["rev-parse", "HEAD"], path)).trim();

@@ -32,3 +32,16 @@ export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ")).join("\n");
 }
+
+/** Runs a benchmark's `main`, then `cleanUp` whatever happened, and exits with main's status (1 when it threw). */
+export async function runBenchmark(main: () => Promise<number>, cleanUp: () => Promise<void>, say: (line: string) => void): Promise<never> {
+  let status = 1;
+  try {
+    status = await main();
+  } catch (error) {
+    say(`failed: ${(error as Error).stack ?? error}`);
+  } finally {
+    await cleanUp();
+  }
+  process.exit(status);
+}

@@ -180,6 +180,8 @@ function cpuTimes(): { busy: number; total: number }[] {
 
 export interface LoadResult {
   fetches: number;
+  /** Each checked fetch's time, both requests (ms), in the order they finished. */
+  latenciesMs: number[];
   seconds: number;
   perSecond: number;
   failures: Map<string, number>;
@@ -217,14 +219,19 @@ export async function upToDateFetchLoad(peer: Peer, exchange: UpToDateFetch, exp
   ].map((step) => ({ ...step, url: `${peer.repoUrl}/${step.request.path}`, headers: [...step.request.headers, ...Object.entries(peer.headers)] }));
 
   let fetches = 0;
+  const latenciesMs: number[] = [];
   const client = { cpu: process.cpuUsage(), server: processCpuSeconds(peer.process.pid), machine: cpuTimes() };
   const start = performance.now();
   const end = start + durationMs;
   const loop = async () => {
     while (performance.now() < end) {
       let ok = true;
+      const fetchStart = performance.now();
       for (const step of requests) ok = (await check(step.request, step.url, step.headers, step.contentType, step.bytes, step.what)) && ok;
-      if (ok) fetches++;
+      if (ok) {
+        fetches++;
+        latenciesMs.push(performance.now() - fetchStart);
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
@@ -233,6 +240,7 @@ export async function upToDateFetchLoad(peer: Peer, exchange: UpToDateFetch, exp
   const machine = cpuTimes();
   return {
     fetches,
+    latenciesMs,
     seconds,
     perSecond: fetches / seconds,
     failures,

@@ -133,6 +133,8 @@ export function findOrInstallLighttpd(say: (line: string) => void): string | und
 export interface GitPeerOptions {
   /** The bare repository to serve. */
   repository: string;
+  /** More bare repositories to serve, by agent id. */
+  more?: Record<string, string>;
   tmp: string;
   cpu?: number;
   /** Skip lighttpd and use the Bun CGI bridge. */
@@ -143,9 +145,11 @@ export interface GitPeerOptions {
 /** C git's smart HTTP: `git http-backend` as CGI behind lighttpd (or the Bun bridge), no authentication. */
 export async function startGitPeer(children: Children, options: GitPeerOptions): Promise<Peer> {
   const projectRoot = join(options.tmp, "git-root");
-  const linked = join(projectRoot, AGENT, "state.git");
-  mkdirSync(dirname(linked), { recursive: true });
-  symlinkSync(resolve(options.repository), linked);
+  for (const [agent, repository] of Object.entries({ ...options.more, [AGENT]: options.repository })) {
+    const linked = join(projectRoot, agent, "state.git");
+    mkdirSync(dirname(linked), { recursive: true });
+    symlinkSync(resolve(repository), linked);
+  }
   const backend = join(new TextDecoder().decode(run(["git", "--exec-path"])).trim(), "git-http-backend");
   const port = freePort();
   const lighttpd = options.forceBridge ? undefined : findOrInstallLighttpd(options.say);
@@ -196,6 +200,8 @@ export interface StategitPeerOptions {
   data?: string[];
   /** The log's name in `tmp` (several instances need one each). */
   logName?: string;
+  /** More `serve` flags, e.g. `--workers 0`. */
+  flags?: string[];
 }
 
 /** stategit serving file storage and SQLite in `tmp` (or `data`), with an org `bench` and one API key. */
@@ -212,7 +218,7 @@ export async function startStategitPeer(children: Children, options: StategitPee
   const key = new TextDecoder().decode(run([...admin, "key", "create", "bench", ...data], { cwd: ROOT })).trim();
   if (!key || key.includes("\n")) throw new Error(`key create printed ${JSON.stringify(key)}, expected one key`);
   const port = freePort();
-  const child = children.spawn(logName, pinned(options.cpu, [...cli, "serve", "--listen", `127.0.0.1:${port}`, ...data]));
+  const child = children.spawn(logName, pinned(options.cpu, [...cli, "serve", "--listen", `127.0.0.1:${port}`, ...data, ...(options.flags ?? [])]));
   const base = `http://127.0.0.1:${port}`;
   await waitReady(children, logName, child, `${base}/healthz`, 200);
   const repoUrl = `${base}${GIT_BASE}/${AGENT}/state.git`;
@@ -223,6 +229,12 @@ export async function startStategitPeer(children: Children, options: StategitPee
     headers: { Authorization: `Basic ${btoa(`x:${key}`)}` },
     process: child,
   };
+}
+
+/** The same server's view of another agent's repository. */
+export function peerRepository(peer: Peer, agent: string): Peer {
+  const swap = (url: string) => url.replace(`/${AGENT}/state.git`, `/${agent}/state.git`);
+  return { ...peer, repoUrl: swap(peer.repoUrl), gitUrl: swap(peer.gitUrl) };
 }
 
 /** A server answering the up-to-date fetch with fixed bytes: what the load client can do at best. */

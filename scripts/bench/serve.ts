@@ -19,7 +19,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, table } from "./harness.ts";
+import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, runBenchmark, table } from "./harness.ts";
 import { MEMORY_SHAPE as SHAPE, memoryRepository, run, type RepositoryFacts } from "./fixtures.ts";
 import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult, type PeerUnderLoad } from "./load.ts";
 import { Children, startCannedPeer, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
@@ -198,13 +198,7 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-let status = 1;
-try {
-  status = await main();
-} catch (error) {
-  say(`failed: ${(error as Error).stack ?? error}`);
-} finally {
+await runBenchmark(main, async () => {
   await children.stopAll();
   removeTmp();
-}
-process.exit(status);
+}, say);

@@ -25,7 +25,7 @@ import type { BlobStore } from "../../src/storage/blob-store.ts";
 import { GcsBlobStore } from "../../src/storage/gcs.ts";
 import { spawnGcsEmulator, type GcsEmulatorProcess } from "../../test/support/gcs-emulator.ts";
 import { MEMORY_SHAPE, memoryRepository, type RepositoryFacts } from "./fixtures.ts";
-import { fixed, gitRunner, isolatedGitEnv, table } from "./harness.ts";
+import { fixed, gitRunner, isolatedGitEnv, runBenchmark, table } from "./harness.ts";
 import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult } from "./load.ts";
 import { AGENT, Children, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
 
@@ -305,12 +305,4 @@ async function main(): Promise<number> {
   return failures.length === 0 && pushes.rateLimited === 0 ? 0 : 1;
 }
 
-let status = 1;
-try {
-  status = await main();
-} catch (error) {
-  say(`failed: ${(error as Error).stack ?? error}`);
-} finally {
-  await cleanUp();
-}
-process.exit(status);
+await runBenchmark(main, cleanUp, say);

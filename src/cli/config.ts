@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { BlockLayout } from "../blocks/layout.ts";
 import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
@@ -89,6 +90,19 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     value: "N",
     description: "v1: system/ files must total fewer than N estimated tokens (UTF-8 bytes / 4, per file rounded up)",
   },
+  {
+    name: "workers",
+    env: "STATEGIT_WORKERS",
+    value: "N",
+    description: "worker threads for clones, large fetches, pushed packs and compaction (default: the number of CPUs; 0: all on the request thread)",
+  },
+  {
+    name: "worker-queue",
+    env: "STATEGIT_WORKER_QUEUE",
+    value: "N",
+    default: "64",
+    description: "heavy requests that may wait for a busy worker; more are answered 503 with Retry-After",
+  },
   { name: "max-body-bytes", env: "STATEGIT_MAX_BODY_BYTES", value: "N", default: String(512 * 1024 * 1024), description: "largest request body, after decompression" },
   { name: "max-object-bytes", env: "STATEGIT_MAX_OBJECT_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxObjectSize), description: "largest object (or delta) in a pushed pack, inflated" },
   { name: "max-inflated-bytes", env: "STATEGIT_MAX_INFLATED_BYTES", value: "N", default: String(DEFAULT_PACK_LIMITS.maxInflatedBytes), description: "sum of all inflated bytes a pushed pack may produce" },
@@ -154,6 +168,8 @@ export function serveConfig(options: Options): ServeConfig {
     trustOrgHeader: options.flag("trust-org-header"),
     allowForcePush: options.flag("allow-force-push"),
     cacheBytes: count("cache-bytes"),
+    workers: problems.check(() => wholeNumber("workers", options.optionalString("workers") ?? String(availableParallelism()))) ?? 0,
+    workerQueue: count("worker-queue"),
     memory: memoryRulesConfig(options),
     gracePeriodMs: gracePeriod(options),
     limits: {
@@ -267,6 +283,13 @@ function checkPemFile(name: string, path: string, label: string): void {
     throw new UsageError(`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw new UsageError(`--${name}: ${path} holds no PEM ${label.toLowerCase()}`);
+}
+
+/** A whole number, 0 included. */
+function wholeNumber(name: string, text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UsageError(`--${name}: expected a whole number, got ${JSON.stringify(text)}`);
+  return value;
 }
 
 export function positiveInteger(name: string, text: string): number {

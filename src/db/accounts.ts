@@ -151,12 +151,17 @@ const AUTH_CACHE_MAX_ENTRIES = 10_000;
 const LAST_USED_PRECISION_MS = 60_000;
 const API_KEY = /^sg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
+/** The id of a key that has the form of one (`sg_<id>_<secret>`), whether or not it is valid. */
+export function apiKeyIdOf(key: string): string | undefined {
+  return API_KEY.exec(key)?.[1];
+}
+
 /** Whether `id` has the form of a key id: the 16 hex digits after `sg_` in a key. */
 export function isApiKeyId(id: string): boolean {
   return /^[0-9a-f]{16}$/.test(id);
 }
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 

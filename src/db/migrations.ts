@@ -100,7 +100,21 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // Version 4 is the web page's sessions (developed beside this one); the versions need not be contiguous.
+    version: 4,
+    name: "sessions of the web page",
+    // A session belongs to the key it was opened with: revoking the key ends it (Sessions.find joins).
+    statements: ({ timestamp }) => [
+      `CREATE TABLE ui_sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES api_keys (id),
+        created_at ${timestamp} NOT NULL,
+        expires_at ${timestamp} NOT NULL
+      )`,
+      "CREATE INDEX ui_sessions_expiry ON ui_sessions (expires_at)",
+    ],
+  },
+  {
+    // Version 4 (the web page's sessions) was developed beside this one: a database may have had 5 before 4, which migrate() allows.
     version: 5,
     name: "change events, their retention horizons, and webhooks",
     statements: ({ name, timestamp }) => [

@@ -26,6 +26,16 @@ export interface MirroredTip {
   files: MirroredFile[];
 }
 
+/** One agent of an organisation as its overview shows it, from the mirror of its `main`. */
+export interface AgentSummary {
+  agent: string;
+  /** When its memory last changed (a mirrored file was written); undefined before its first write. */
+  lastChange?: Date;
+  blocks: number;
+  /** Characters (code points) of every memory file's value. */
+  characters: number;
+}
+
 /** What a rebuild of one repository's rows changed, by path. */
 export interface MirrorRepair {
   added: string[];
@@ -212,6 +222,23 @@ export class MemoryMirror {
     const manifest = manifestFromJson(Number(manifest_generation), head, JSON.parse(refs), []);
     const files = rows.filter((row) => row.path != null).map((row) => fromColumns(row as FileColumns));
     return { generation: manifest.generation, commit: manifest.refs.get(manifest.head), files };
+  }
+
+  /** Every agent of the organisation, by id, with the size of its memory: one statement over the agents and the mirror. */
+  async agentSummaries(org: string): Promise<AgentSummary[]> {
+    // LENGTH counts characters on both dialects (code points in SQLite's text, characters in PostgreSQL's).
+    const rows = await this.db.query<{ agent_id: string; last_change: unknown; blocks: number | string; characters: number | string | null }>(
+      `SELECT a.agent_id, MAX(f.updated_at) AS last_change, SUM(CASE WHEN f.kind = 'block' THEN 1 ELSE 0 END) AS blocks,
+         SUM(LENGTH(f.value)) AS characters
+       FROM agents a LEFT JOIN memory_files f ON f.org = a.org AND f.repo = a.agent_id
+       WHERE a.org = $1 GROUP BY a.agent_id ORDER BY a.agent_id`,
+      [org],
+    );
+    return rows.map((row) => {
+      const summary: AgentSummary = { agent: row.agent_id, blocks: Number(row.blocks ?? 0), characters: Number(row.characters ?? 0) };
+      if (row.last_change !== null) summary.lastChange = toDate(row.last_change);
+      return summary;
+    });
   }
 
   /** Memory files of the organisation that contain every word of `text`, best first, with a highlighted snippet. */

@@ -5,12 +5,14 @@ import { authenticate, jsonChallenge, type Authenticator } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 import { isUnavailable, RETRY_AFTER_SECONDS } from "./errors.ts";
 import { GIT_BASES, mountGitRoutes, routingPath, type GitRepositories } from "./git-routes.ts";
+import type { PackJobRunner } from "../protocol/pack-job.ts";
 import type { Logger } from "./logger.ts";
 import type { MemoryApi } from "./memory-api.ts";
 import type { Metrics } from "./metrics.ts";
 import { mountOperationsRoutes } from "./operations-routes.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
+import { uiRoutes, type UiOptions } from "./ui/routes.tsx";
 
 export interface AppOptions {
   accounts: Authenticator;
@@ -22,8 +24,12 @@ export interface AppOptions {
   metrics: Metrics;
   /** What GET /readyz checks (the database, storage). */
   readinessChecks: readonly ReadinessCheck[];
+  /** Where the packs of clones and large fetches are made (the worker pool); absent, on the request thread. */
+  offload?: PackJobRunner;
   /** The JSON API of blocks, files, history and search; absent, only git is served. */
   memoryApi?: MemoryApi;
+  /** The web page under /ui/; absent, there is none. */
+  ui?: UiOptions;
   /** The change events' SSE routes (with the JSON API); absent, they are not served. */
   events?: EventRoutesOptions;
 }
@@ -48,5 +54,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     for (const path of ["/v1/agents/*", "/v1/search", "/v1/events", "/v1/repositories", "/v1/repositories/*"]) app.use(path, authenticate(options, jsonChallenge));
     app.route("/v1", apiRoutes(options.memoryApi, logger, options.events));
   }
+  if (options.ui) app.route("/", uiRoutes(options.ui));
   return app;
 }

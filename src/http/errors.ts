@@ -3,6 +3,7 @@ import { BlockInputError } from "../blocks/errors.ts";
 import { UnknownCommitOutcomeError } from "../db/manifests.ts";
 import { GitError } from "../git/errors.ts";
 import { StorageError } from "../storage/blob-store.ts";
+import { WorkerPoolFullError } from "../workers/pool.ts";
 import { BadBodyError, BodyTooLargeError } from "./body.ts";
 
 /** Connection-level failure codes of postgres.js, Node sockets and SQLite: the database is unreachable or busy, not wrong. */
@@ -25,9 +26,11 @@ const UNAVAILABLE_CODES = new Set([
  * Whether `error` means a dependency (storage, database) is unavailable, so the request may
  * succeed when retried: answered 503 with Retry-After, never 500. A write that fails this way
  * changed nothing (the commit point is the database row, and an unconfirmed commit is read
- * back first: UnknownCommitOutcomeError is the one case where the client must check).
+ * back first: UnknownCommitOutcomeError is the one case where the client must check). A full
+ * worker queue is the server's own capacity running out: the same answer.
  */
 export function isUnavailable(error: unknown): boolean {
+  if (error instanceof WorkerPoolFullError) return true;
   if (error instanceof StorageError) return error.code === "storage.unavailable" || error.code === "storage.denied";
   if (error instanceof UnknownCommitOutcomeError) return true;
   const code = (error as { code?: unknown } | null)?.code;

@@ -3,6 +3,7 @@ import { GitError } from "../git/errors.ts";
 import { isValidName } from "../names.ts";
 import { advertise, advertisementContentType, isGitService, resultContentType, type GitService } from "../protocol/advertise.ts";
 import { handleReceivePack, type PushOutcome, type PushRequest } from "../protocol/receive-pack.ts";
+import type { PackJobRunner } from "../protocol/pack-job.ts";
 import type { RepositorySnapshot } from "../protocol/snapshot.ts";
 import { uploadPack } from "../protocol/upload-pack.ts";
 import { parseProtocolVersion } from "../protocol/version.ts";
@@ -37,6 +38,8 @@ export interface GitRoutesOptions {
   repositories: GitRepositories;
   maxBodyBytes: number;
   metrics: Metrics;
+  /** Where the packs of clones and large fetches are made (the worker pool); absent, on the request thread. */
+  offload?: PackJobRunner;
 }
 
 /** The bases of the Contract: `/v1/git` and `/git` (the path a Letta server proxies to). */
@@ -95,7 +98,7 @@ function addressOf(c: Context): GitAddress | { refusal: string } {
 }
 
 export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): void {
-  const { repositories, maxBodyBytes, metrics } = options;
+  const { repositories, maxBodyBytes, metrics, offload } = options;
 
   /** The addressed repository, or the 404 answer: an unattached shared repository is as absent as a nonexistent one. */
   const requireTarget = async (c: Context<AppEnv>): Promise<GitTarget | Response> => {
@@ -156,11 +159,13 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
 
   async function serviceAnswer(service: GitService, target: GitTarget, body: Uint8Array, protocolHeader: string | undefined, record: RequestRecord, admin: boolean) {
     if (service === "git-upload-pack") {
-      return uploadPack(await target.snapshot(), body, { protocolVersion: parseProtocolVersion(protocolHeader), onPackSent: (objects) => metrics.packSent(objects) });
+      return uploadPack(await target.snapshot(), body, { protocolVersion: parseProtocolVersion(protocolHeader), onPackSent: (objects) => metrics.packSent(objects), offload });
     }
     return handleReceivePack(body, async (request) => {
+      // Counted first: a worker thread may take the pack's buffer.
+      const objects = packObjectCount(request.pack);
       const outcome = await target.push(request, { admin });
-      if (outcome.unpackError === undefined) metrics.packReceived(packObjectCount(request.pack));
+      if (outcome.unpackError === undefined) metrics.packReceived(objects);
       record.refusal = pushRefusal(outcome);
       return outcome;
     });

@@ -30,6 +30,8 @@ export interface RequestSample {
 export interface WorkerPoolMetrics {
   /** Jobs waiting for a worker, now. */
   queueLength(jobs: number): void;
+  /** Workers running a job, now. */
+  busyWorkers(workers: number): void;
   /** Time a worker spent on one job. */
   busy(seconds: number): void;
 }
@@ -77,8 +79,9 @@ export class Metrics {
     this.databaseCalls = callMetrics(registry, "database", "Database");
 
     const queue = registry.register(new Gauge("stategit_worker_pool_queue_length", "Jobs waiting for a worker thread"));
+    const busyWorkers = registry.register(new Gauge("stategit_worker_pool_busy_workers", "Worker threads running a job"));
     const busy = registry.register(new Counter("stategit_worker_pool_busy_seconds_total", "Time worker threads spent on jobs")).labels();
-    this.workerPool = { queueLength: (jobs) => queue.set(jobs), busy: (seconds) => busy.inc(seconds) };
+    this.workerPool = { queueLength: (jobs) => queue.set(jobs), busyWorkers: (workers) => busyWorkers.set(workers), busy: (seconds) => busy.inc(seconds) };
 
     const deliveries = registry.register(new Counter("stategit_webhook_deliveries_total", "Webhook delivery attempts, by outcome: delivered, failed (to be retried), gave_up", ["outcome"]));
     const [delivered, failed, gaveUp] = ["delivered", "failed", "gave_up"].map((outcome) => deliveries.labels(outcome));

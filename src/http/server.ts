@@ -2,6 +2,7 @@ import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
 import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import { MemoryMirror } from "../db/mirror.ts";
+import { Sessions } from "../db/sessions.ts";
 import { DEFAULT_RETENTION, EventLog } from "../db/events.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
 import { SharedRepositories } from "../db/shared-repositories.ts";
@@ -22,6 +23,7 @@ import { MemoryApi } from "./memory-api.ts";
 import { Metrics } from "./metrics.ts";
 import { shutDown } from "./shutdown.ts";
 import { WriteGate } from "./write-gate.ts";
+import { PackWorkers } from "../workers/pack-workers.ts";
 
 export interface ServeLimits extends PackLimits {
   maxBodyBytes: number;
@@ -37,6 +39,10 @@ export interface ServeConfig {
   trustOrgHeader: boolean;
   allowForcePush: boolean;
   cacheBytes: number;
+  /** Worker threads for the CPU-heavy work; 0 runs it on the request thread. */
+  workers: number;
+  /** Heavy jobs that may wait for a busy worker. */
+  workerQueue: number;
   memory: MemoryRulesConfig;
   /** Compaction's grace period (CompactionOptions.gracePeriodMs). */
   gracePeriodMs: number;
@@ -78,6 +84,10 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
   const accounts = new Accounts(db);
   const store = gate.guard(timeCalls(openStore(config.storageUrl), metrics.storageCalls), ["createOnly", "delete"]);
+  const workers =
+    config.workers > 0
+      ? new PackWorkers({ size: config.workers, queueLimit: config.workerQueue, heldBytesPerWorker: Math.ceil(config.cacheBytes / config.workers), observer: metrics.workerPool })
+      : undefined;
   const logError = (what: string) => (error: unknown) => logger.log("error", what, { error: (error as Error).stack ?? String(error) });
   const eventLog = new EventLog(db, { ...DEFAULT_RETENTION, maxAgeMs: config.events.retentionMs });
   const eventTransport = await openEventTransport(config.databaseUrl, eventLog, { onError: logError("polling for change events failed") });
@@ -94,20 +104,25 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     eventTransport,
     eventLog,
     cacheBytes: config.cacheBytes,
+    packWork: workers,
     compaction: { ...DEFAULT_COMPACTION, gracePeriodMs: config.gracePeriodMs },
     onBackgroundError: logError("background work failed"),
     metrics: metrics.repositoryCache,
   });
   const shared = new SharedRepositories(db);
+  const mirror = new MemoryMirror(db);
+  const events = { streams: eventStreams, heartbeatMs: config.events.heartbeatMs };
   const app = createApp({
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
-    memoryApi: new MemoryApi({ repositories, shared, mirror: new MemoryMirror(db), memory: config.memory }),
-    events: { streams: eventStreams, heartbeatMs: config.events.heartbeatMs },
+    memoryApi: new MemoryApi({ repositories, shared, mirror, memory: config.memory }),
+    events,
+    ui: { accounts, sessions: new Sessions(db), repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent) }, mirror, blockLayout: config.memory.blockLayout, events },
     repositories: gitTargets({ repositories, shared, memory: config.memory, allowForcePush: config.allowForcePush, limits: config.limits }),
     logger,
     metrics,
+    offload: workers?.writePack,
     readinessChecks: [
       { name: "database", check: async () => void (await db.query("SELECT 1")) },
       { name: "storage", check: () => store.ping() },
@@ -137,6 +152,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
       clearInterval(pruning);
       await webhooks.stop();
       await shutDown({ listener, gate, timeoutMs: config.shutdownTimeoutMs, logger, idle: () => repositories.idle() });
+      workers?.close();
       await eventTransport.close();
       await db.close();
       logger.log("info", "stopped");

@@ -8,7 +8,7 @@ import type { PackFile } from "../git/pack/packfile.ts";
 import { defaultCodec } from "../git/codec/index.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
 import { encodeSideBand, FLUSH_PKT, SIDE_BAND_DATA, SIDE_BAND_ERROR, SIDE_BAND_PROGRESS } from "../git/pktline/index.ts";
-import { rememberClonePack, type CachedPack } from "./clone-cache.ts";
+import type { CachedPack } from "./clone-cache.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
 
 /** What to pack and how to send it. */
@@ -77,6 +77,13 @@ function totalLine(result: PackWriteResult): string {
   return `Total ${result.objectCount} (delta ${deltas}), reused ${reused} (delta ${result.reusedDeltas}), pack-reused 0\n`;
 }
 
+/** What sending a pack came to: its object count (undefined when packing failed), and a full clone's pack to cache. */
+export interface SentPack {
+  objectCount?: number;
+  /** The pack written for a plan with a cloneKey, for the caller to remember (rememberClonePack). */
+  clonePack?: { key: string; pack: CachedPack };
+}
+
 /** A pack made before the request (a cached clone pack, or stored packs copied): its size is known up front. */
 interface PreparedPack {
   objectCount: number;
@@ -93,7 +100,7 @@ function cachedChunks(bytes: Uint8Array): Uint8Array[] {
   return chunks;
 }
 
-async function* streamPreparedPack(plan: PackPlan, prepared: PreparedPack): AsyncGenerator<Uint8Array, number | undefined> {
+async function* streamPreparedPack(plan: PackPlan, prepared: PreparedPack): AsyncGenerator<Uint8Array, SentPack> {
   const { objectCount, deltas } = prepared;
   if (plan.progress) {
     const lines = `Enumerating objects: ${objectCount}, done.\nTotal ${objectCount} (delta ${deltas}), reused ${objectCount} (delta ${deltas}), pack-reused ${objectCount}\n`;
@@ -104,20 +111,19 @@ async function* streamPreparedPack(plan: PackPlan, prepared: PreparedPack): Asyn
   } catch (error) {
     if (plan.sideBand === 0 || !(error instanceof GitError)) throw error;
     yield encodeSideBand(SIDE_BAND_ERROR, `upload-pack: ${error.message}\n`, plan.sideBand);
-    return undefined;
+    return {};
   }
   if (plan.sideBand > 0) yield FLUSH_PKT;
-  return objectCount;
+  return { objectCount };
 }
 
 /**
  * The pack as the client receives it: multiplexed on side-band 1 with progress on band 2 and
  * a closing flush (gitprotocol-pack, "Packfile Data"), or bare. A failure while packing ends
  * the stream with its message on band 3; without side-band there is no way to say it, so the
- * stream errors and the client sees a truncated pack. Returns the pack's object count, or
- * undefined when packing failed.
+ * stream errors and the client sees a truncated pack.
  */
-export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array, number | undefined> {
+export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, codec?: Codec): AsyncGenerator<Uint8Array, SentPack> {
   if (plan.cached) {
     const { objectCount, deltas, bytes } = plan.cached;
     return yield* streamPreparedPack(plan, { objectCount, deltas, chunks: cachedChunks(bytes) });
@@ -142,17 +148,17 @@ export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, 
     onProgress: (phase, done, total) => progress.report(phase, done, total),
   });
   yield* pendingProgress();
-  let objectCount: number;
+  let sent: SentPack;
   try {
     for (;;) {
       const next = await writer.next();
       if (next.done) {
-        objectCount = next.value.objectCount;
+        const { objectCount, reusedDeltas, freshDeltas } = next.value;
         progress.finish();
         progress.add(totalLine(next.value));
+        sent = { objectCount };
         if (written && plan.cloneKey !== undefined) {
-          const { reusedDeltas, freshDeltas } = next.value;
-          rememberClonePack(snapshot.objects, plan.cloneKey, { bytes: concatBytes(written), objectCount, deltas: reusedDeltas + freshDeltas });
+          sent.clonePack = { key: plan.cloneKey, pack: { bytes: concatBytes(written), objectCount, deltas: reusedDeltas + freshDeltas } };
         }
         break;
       }
@@ -163,9 +169,9 @@ export async function* streamPack(snapshot: RepositorySnapshot, plan: PackPlan, 
   } catch (error) {
     if (plan.sideBand === 0 || !(error instanceof GitError)) throw error;
     yield frame(SIDE_BAND_ERROR, `upload-pack: ${error.message}\n`);
-    return undefined;
+    return {};
   }
   yield* pendingProgress();
   if (plan.sideBand > 0) yield FLUSH_PKT;
-  return objectCount;
+  return sent;
 }

@@ -6,14 +6,14 @@ import type { ShallowUpdate } from "../git/walk/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest, type V0FetchRequest } from "./fetch-request.ts";
 import { lsRefs } from "./ls-refs.ts";
+import type { SentPack } from "./pack-stream.ts";
 import { HaveResult, HaveSet } from "./negotiation.ts";
-import { cachedClonePack, clonePackKey } from "./clone-cache.ts";
-import { streamPack, type PackPlan } from "./pack-stream.ts";
+import { rememberClonePack } from "./clone-cache.ts";
+import { isDeepening, packChunks, type PackJobRunner, type PackRequest } from "./pack-job.ts";
 import { refTips, unreachableFrom } from "./reachability.ts";
-import { selectObjects, shallowUpdate, tagTips, type ResolvedFetch } from "./selection.ts";
+import { shallowUpdate, type ResolvedFetch } from "./selection.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
 import { parseV2Request } from "./v2-request.ts";
-import { wholePacksFor } from "./whole-packs.ts";
 import type { ProtocolVersion } from "./version.ts";
 
 export interface UploadPackOptions {
@@ -21,12 +21,14 @@ export interface UploadPackOptions {
   codec?: Codec;
   /** Told the object count of each pack once it has been sent in full (for the server's metrics). */
   onPackSent?: (objects: number) => void;
+  /** Where packs that are not small are made (a pool of worker threads); absent, on this thread. */
+  offload?: PackJobRunner;
 }
 
 /** What a request produces: the negotiation lines, then (when the client gets one) the pack. */
 interface UploadPackResponse {
   head: Uint8Array;
-  pack?: PackPlan;
+  pack?: PackRequest;
 }
 
 const EMPTY_RESPONSE: UploadPackResponse = { head: new Uint8Array(0) };
@@ -93,32 +95,9 @@ function resolveRequest(snapshot: RepositorySnapshot, request: FetchRequest): Re
   };
 }
 
-function isDeepening(fetch: ResolvedFetch): boolean {
-  const { request } = fetch;
-  return request.depth > 0 || request.deepenSince !== undefined || request.deepenNot.length > 0;
-}
-
 function writeShallowLines(out: PktLineBuilder, shallow: ShallowUpdate): void {
   for (const oid of shallow.shallow) out.text(`shallow ${oid}`);
   for (const oid of shallow.unshallow) out.text(`unshallow ${oid}`);
-}
-
-function packPlan(snapshot: RepositorySnapshot, fetch: ResolvedFetch, shallow: ShallowUpdate, common: readonly Oid[]): PackPlan {
-  const { request } = fetch;
-  const framing = {
-    sideBand: request.sideBand,
-    progress: request.sideBand > 0 && !request.noProgress,
-    ofsDelta: request.ofsDelta,
-    thin: request.thinPack,
-  };
-  const fullClone = common.length === 0 && fetch.shallows.length === 0 && !isDeepening(fetch) && request.filter === undefined;
-  if (!fullClone) return { ...selectObjects(snapshot, fetch, shallow, common), ...framing };
-  const cloneKey = clonePackKey(fetch.wants, request.includeTag ? tagTips(snapshot) : [], request.ofsDelta);
-  const cached = cachedClonePack(snapshot.objects, cloneKey);
-  if (cached) return { specs: [], thinBases: [], cached, ...framing };
-  const wholePacks = request.ofsDelta ? wholePacksFor(snapshot.objects, fetch.wants) : undefined;
-  if (wholePacks) return { specs: [], thinBases: [], wholePacks, ...framing };
-  return { ...selectObjects(snapshot, fetch, shallow, common), cloneKey, ...framing };
 }
 
 /**
@@ -170,7 +149,7 @@ function respondV0(snapshot: RepositorySnapshot, request: V0FetchRequest): Uploa
     if (!(request.noDone && sentReady)) return { head: out.toBytes() };
     out.text(`ACK ${lastCommon}`);
   }
-  return { head: out.toBytes(), pack: packPlan(snapshot, fetch, shallow, haves.common) };
+  return { head: out.toBytes(), pack: { fetch, shallow, common: haves.common } };
 }
 
 /**
@@ -205,7 +184,7 @@ function respondV2Fetch(snapshot: RepositorySnapshot, args: readonly string[]): 
     out.delim();
   }
   out.text("packfile");
-  return { head: out.toBytes(), pack: packPlan(snapshot, fetch, shallow, haves.common) };
+  return { head: out.toBytes(), pack: { fetch, shallow, common: haves.common } };
 }
 
 function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion: ProtocolVersion): UploadPackResponse {
@@ -216,28 +195,32 @@ function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion
   return respondV2Fetch(snapshot, request.args);
 }
 
-async function* responseChunks(snapshot: RepositorySnapshot, head: Uint8Array, pack: PackPlan, options: UploadPackOptions): AsyncGenerator<Uint8Array> {
+async function* responseChunks(snapshot: RepositorySnapshot, head: Uint8Array, pack: AsyncGenerator<Uint8Array, SentPack>, options: UploadPackOptions): AsyncGenerator<Uint8Array> {
   if (head.length > 0) yield head;
-  const objects = yield* streamPack(snapshot, pack, options.codec);
-  if (objects !== undefined) options.onPackSent?.(objects);
+  const sent = yield* pack;
+  if (sent.clonePack) rememberClonePack(snapshot.objects, sent.clonePack.key, sent.clonePack.pack);
+  if (sent.objectCount !== undefined) options.onPackSent?.(sent.objectCount);
 }
 
 /**
  * Answers one `POST …/git-upload-pack` body (v0/v1, or one v2 command). An answer without a
  * pack (ls-refs, a negotiation round) is plain bytes; one with a pack is a stream, the pack
  * produced while it is sent. A refused request (malformed lines, a want that is not ours, a
- * bad filter) is answered with an `ERR` packet, never an exception.
+ * bad filter) is answered with an `ERR` packet, never an exception; only `offload` may throw,
+ * when it cannot take the pack now.
  */
 export function uploadPack(snapshot: RepositorySnapshot, body: Uint8Array, options: UploadPackOptions): Uint8Array | ReadableStream<Uint8Array> {
   let response: UploadPackResponse;
+  let pack: AsyncGenerator<Uint8Array, SentPack> | undefined;
   try {
     response = respond(snapshot, body, options.protocolVersion);
+    if (response.pack) pack = packChunks(snapshot, response.pack, options.offload, options.codec);
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     return errorPacket(error.message);
   }
-  if (!response.pack) return response.head;
-  const chunks = responseChunks(snapshot, response.head, response.pack, options);
+  if (!pack) return response.head;
+  const chunks = responseChunks(snapshot, response.head, pack, options);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await chunks.next();

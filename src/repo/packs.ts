@@ -36,11 +36,35 @@ export function loadedPackBytes(pack: LoadedPack): number {
   return PACK_OVERHEAD_BYTES + pack.pack.length + pack.index.length;
 }
 
-function openPack(name: string, pack: Uint8Array, index: Uint8Array, codec: Codec, cache: ObjectCache): LoadedPack {
+/**
+ * The bytes in a SharedArrayBuffer (copied once, unless they are already): pack worker threads
+ * then read a repository's packs where they are, with nothing copied per job or per thread.
+ */
+export function inSharedMemory(bytes: Uint8Array): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  shared.set(bytes);
+  return shared;
+}
+
+/** The stored index of each pack opened here: what a worker thread needs to open the same pack. */
+const indexes = new WeakMap<PackFile, Uint8Array>();
+
+/** The pack and index bytes a PackFile was opened from (openPack); undefined for packs opened elsewhere. */
+export function packFileBytes(file: PackFile): { pack: Uint8Array; index: Uint8Array } | undefined {
+  const index = indexes.get(file);
+  return index && { pack: file.fileBytes, index };
+}
+
+/** Opens a pack from its bytes, held in shared memory; `name` must match its checksum. */
+export function openPack(name: string, packBytes: Uint8Array, indexBytes: Uint8Array, codec: Codec, cache: ObjectCache): LoadedPack {
+  const pack = inSharedMemory(packBytes);
+  const index = inSharedMemory(indexBytes);
   const file = new PackFile(pack, decodePackIndex(index, codec), codec, cache);
   if (packName(file.checksum) !== name) {
     throw new CorruptDataError("repo.pack-name", `pack stored as ${name} has checksum ${file.checksum}`);
   }
+  indexes.set(file, index);
   return { name, file, pack, index };
 }
 

@@ -81,21 +81,21 @@ export class UnpackError extends GitError {}
  * object and finds one that refers to a missing object, if any. A corrupt pack or object throws
  * UnpackError: nothing of the push is applied.
  */
-export function receivePack(snapshot: Snapshot, pack: Uint8Array | undefined, codec: Codec, limits?: Partial<PackLimits>): IncomingObjects {
+export function receivePack(repository: ObjectDatabase, pack: Uint8Array | undefined, codec: Codec, limits?: Partial<PackLimits>): IncomingObjects {
   if (pack === undefined || pack.length === 0) return {};
   let indexed: IndexedPack;
   let loaded: LoadedPack;
   let referenced: OidTable;
   try {
     referenced = new OidTable(undefined, 0, expectedReferences(pack));
-    indexed = indexPack(pack, { codec, limits, thinBases: snapshot.objects, onObject: (oid, type, data) => checkPushedObject(oid, type, data, referenced) });
+    indexed = indexPack(pack, { codec, limits, thinBases: repository, onObject: (oid, type, data) => checkPushedObject(oid, type, data, referenced) });
     if (indexed.entries.length === 0) return {};
-    loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, snapshot.objects.cache);
+    loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, repository.cache);
   } catch (error) {
     if (error instanceof GitError) throw new UnpackError(error.code, error.message);
     throw error;
   }
-  return { pack: loaded, dangling: resolveReferences(loaded, referenced, snapshot.objects) };
+  return { pack: loaded, dangling: resolveReferences(loaded, referenced, repository) };
 }
 
 /** Room for the pack's own objects, which most references name; bounded by the pack's size, as the header may lie. */

@@ -2,16 +2,16 @@ import { defaultCodec, type Codec } from "../git/codec/index.ts";
 import type { GitObject, ObjectReader } from "../git/object/object.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
-import type { PackObjectSpec } from "../git/pack/types.ts";
+import type { PackFile } from "../git/pack/packfile.ts";
 import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
-import { listObjects } from "../git/walk/index.ts";
 import { EMPTY_MANIFEST, type AlongsideCommit, type Manifest, type ManifestStore } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import type { RepositoryCacheMetrics } from "./cache-metrics.ts";
 import { parsePackFileKey, repositoryKeys, type RepositoryKeys, type RepositoryName } from "./layout.ts";
 import { legacyManifestKey, parseLegacyManifest } from "./legacy-manifest.ts";
-import { loadedPackBytes, MissingPackError, packObjects, readPack, repackObjects, storePack, type LoadedPack } from "./packs.ts";
-import { judgeUpdates, Reason, receivePack, UnpackError, withPack, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
+import { inThreadPackWork, type PackWork } from "./pack-work.ts";
+import { loadedPackBytes, MissingPackError, packObjects, readPack, storePack, type LoadedPack } from "./packs.ts";
+import { judgeUpdates, Reason, UnpackError, withPack, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /**
@@ -86,6 +86,8 @@ export interface RepositoriesOptions {
   /** Where failures of background work (compaction) go. */
   onBackgroundError?: (error: unknown) => void;
   metrics?: RepositoryCacheMetrics;
+  /** Where pushed packs are indexed and compaction repacks; by default on the calling thread. */
+  packWork?: PackWork;
 }
 
 export interface PushResult {
@@ -201,6 +203,7 @@ export class Repositories {
   private readonly cacheBytes: number;
   private readonly objectCacheBytes: number;
   private readonly compaction: CompactionOptions | false;
+  private readonly packWork: PackWork;
   /** Least recently used first (Map insertion order). */
   private readonly cached = new Map<string, CachedRepository>();
   private readonly compacting = new Map<string, Promise<void>>();
@@ -216,6 +219,7 @@ export class Repositories {
     this.cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     this.objectCacheBytes = options.objectCacheBytes ?? DEFAULT_OBJECT_CACHE_BYTES;
     this.compaction = options.compaction ?? DEFAULT_COMPACTION;
+    this.packWork = options.packWork ?? inThreadPackWork(this.codec);
   }
 
   /** The current snapshot of `{org}/{repo}`; a never-written repository is empty (HEAD → refs/heads/main). */
@@ -258,9 +262,9 @@ export class Repositories {
    */
   async push(org: string, repo: RepositoryName, request: PushRequest): Promise<PushResult> {
     const first = await this.snapshot(org, repo);
-    let incoming: IncomingObjects;
+    let incoming: IncomingObjects = {};
     try {
-      incoming = receivePack(first, request.pack, this.codec, request.limits);
+      if (request.pack !== undefined && request.pack.length > 0) incoming = await this.packWork.receive(first.objects, request.pack, request.limits);
     } catch (error) {
       if (!(error instanceof UnpackError)) throw error;
       const statuses = request.updates.map(({ ref }): RefUpdateStatus => ({ ref, ok: false, reason: Reason.unpackerError }));
@@ -534,21 +538,12 @@ export class Repositories {
     const entry = this.entry(repositoryKeys(snapshot.org, snapshot.repo), snapshot.org, snapshot.repo);
     const sources = new Set(snapshot.manifest.packs);
     const packs = await Promise.all([...sources].map((name) => this.loadPack(entry, name)));
-    const specs = new Map<string, PackObjectSpec>();
-    for (const spec of listObjects({ reader: snapshot.objects, include: [...new Set(snapshot.refs.values())] })) specs.set(spec.oid, spec);
     const cutoff = Date.now() - gracePeriodMs;
-    const stored = new Set<string>();
-    for (const { name, file } of packs) {
-      // A pack the listing does not show yet was written a moment ago: young.
-      const young = (packTimes.get(name)?.getTime() ?? Infinity) > cutoff;
-      for (const oid of file.oids()) {
-        stored.add(oid);
-        if (young && !specs.has(oid)) specs.set(oid, { oid, type: file.type(oid)! });
-      }
-    }
-    const kept = [...specs.values()];
-    const pack = kept.length > 0 ? await repackObjects(kept, snapshot.objects, this.codec, entry.objects.cache) : undefined;
-    return { pack, sources, refs: snapshot.refs, droppedObjects: stored.size - kept.length };
+    // A pack the listing does not show yet was written a moment ago: young.
+    const young = new Set<PackFile>(packs.filter(({ name }) => (packTimes.get(name)?.getTime() ?? Infinity) > cutoff).map(({ file }) => file));
+    const tips = [...new Set(snapshot.refs.values())];
+    const { pack, droppedObjects } = await this.packWork.merge(snapshot.objects, packs.map(({ file }) => file), young, tips);
+    return { pack, sources, refs: snapshot.refs, droppedObjects };
   }
 
   /** When each pack of the repository was written, from one listing of its pack files. */

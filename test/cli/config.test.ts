@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { UsageError, type Command } from "../../src/cli/command.ts";
@@ -35,6 +36,8 @@ const DEFAULTS: ServeConfig = {
   trustOrgHeader: false,
   allowForcePush: false,
   cacheBytes: 512 * 1024 * 1024,
+  workers: availableParallelism(),
+  workerQueue: 64,
   memory: { blockLayout: "letta", blockPolicy: "strict" },
   gracePeriodMs: 60 * 60 * 1000,
   limits: { maxBodyBytes: 512 * 1024 * 1024, ...DEFAULT_PACK_LIMITS },
@@ -58,6 +61,7 @@ describe("serve configuration", () => {
       STATEGIT_MAX_OBJECTS: "10",
       STATEGIT_GRACE_PERIOD: "7d",
       STATEGIT_BLOCK_LAYOUT: "seed",
+      STATEGIT_WORKERS: "0",
       STATEGIT_WEBHOOK_RETRY_FOR: "2h",
     };
     expect(resolveServe([], env)).toEqual({
@@ -67,6 +71,8 @@ describe("serve configuration", () => {
       trustOrgHeader: true,
       allowForcePush: true,
       cacheBytes: DEFAULTS.cacheBytes,
+      workers: 0,
+      workerQueue: 64,
       memory: { blockLayout: "seed", blockPolicy: "strict" },
       gracePeriodMs: 7 * 86_400_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 10 },
@@ -74,7 +80,7 @@ describe("serve configuration", () => {
       shutdownTimeoutMs: 25_000,
       events: { ...DEFAULTS.events, webhookRetryForMs: 7_200_000 },
     });
-    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s", "--block-policy", "warn", "--system-token-budget", "8000", "--event-heartbeat", "500ms"];
+    const flags = ["--listen", "[::1]:0", "--storage=file:/srv/repos", "--database", "sqlite:/srv/db", "--max-objects", "20", "--max-body-bytes", "1024", "--cache-bytes", "4096", "--grace-period", "90s", "--block-policy", "warn", "--system-token-budget", "8000", "--event-heartbeat", "500ms", "--workers", "3", "--worker-queue", "5"];
     expect(resolveServe(flags, env)).toEqual({
       listen: { hostname: "::1", port: 0 },
       storageUrl: "file:/srv/repos",
@@ -82,6 +88,8 @@ describe("serve configuration", () => {
       trustOrgHeader: true,
       allowForcePush: true,
       cacheBytes: 4096,
+      workers: 3,
+      workerQueue: 5,
       memory: { blockLayout: "seed", blockPolicy: "warn", systemTokenBudget: 8000 },
       gracePeriodMs: 90_000,
       limits: { ...DEFAULTS.limits, maxObjectCount: 20, maxBodyBytes: 1024 },
@@ -109,6 +117,8 @@ describe("serve configuration", () => {
     expect(usageError(() => resolveServe(["--block-policy", "lenient"]))).toContain("--block-policy");
     expect(usageError(() => resolveServe(["--block-layout", "v3"]))).toContain("--block-layout");
     expect(usageError(() => resolveServe(["--system-token-budget", "0"]))).toContain("--system-token-budget");
+    for (const value of ["-1", "1.5", "two", ""]) expect(usageError(() => resolveServe(["--workers", value]))).toContain("--workers");
+    expect(usageError(() => resolveServe(["--worker-queue", "0"]))).toContain("--worker-queue");
     for (const value of ["1", "1y", "h", "-1h", "1.5h", ""]) {
       expect(usageError(() => resolveServe(["--grace-period", value]))).toContain("--grace-period");
     }

@@ -77,11 +77,19 @@ export const FETCH_CASES: ConformanceCase[] = [
     },
   },
   {
-    name: "full clone",
+    name: "full clone, its pack made by a worker thread",
     binary: true,
     async run(context) {
-      const { git } = context;
-      const { clone, ...seeded } = await seededClone(context);
+      const { git, server } = context;
+      const seeded = await seedAgent(context);
+      const workerSeconds = async () => {
+        const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+        return Number(/^stategit_worker_pool_busy_seconds_total (\S+)$/m.exec(metrics)?.[1]);
+      };
+      const before = await workerSeconds();
+      const clone = git.dir("clone");
+      await git.ok(["clone", "-q", seeded.url, clone]);
+      expect(await workerSeconds()).toBeGreaterThan(before);
       await expectClonedRefs(git, clone, seeded.source);
       expect(await git.revParse(clone, "HEAD")).toBe(await git.revParse(seeded.source, "main"));
       expect(await git.ok(["-C", clone, "symbolic-ref", "HEAD"])).toBe("refs/heads/main");

@@ -64,6 +64,11 @@ export function packReferences(pack: PackFile): Uint8Array {
   return referenced;
 }
 
+/** The flags of `pack` when they are known already (remembered or scanned), without scanning it. */
+export function knownPackReferences(pack: PackFile): Uint8Array | undefined {
+  return scanned.get(pack);
+}
+
 /** Records flags found elsewhere (a push's checks, made while indexing), so packReferences need not read the pack. */
 export function rememberPackReferences(pack: PackFile, referenced: Uint8Array): void {
   if (referenced.length !== pack.objectCount) throw new RangeError(`${referenced.length} flags for a pack of ${pack.objectCount} objects`);

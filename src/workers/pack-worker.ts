@@ -1,0 +1,110 @@
+/**
+ * A pack worker thread (see pack-workers.ts): writes fetches' packs, indexes pushed packs and
+ * merges packs for compaction, with the same functions the request thread would run, over the
+ * packs it holds. One job at a time; every outcome is a reply, never an uncaught error.
+ */
+import { setPriority } from "node:os";
+import { defaultCodec } from "../git/codec/index.ts";
+import { decodePackIndex } from "../git/idxfile/index.ts";
+import { ObjectCache, ObjectDatabase } from "../git/odb/index.ts";
+import { PackFile } from "../git/pack/packfile.ts";
+import { packReferences, rememberPackReferences } from "../git/pack/references.ts";
+import { runPackJob } from "../protocol/pack-job.ts";
+import type { LoadedPack } from "../repo/packs.ts";
+import { mergeObjects } from "../repo/pack-work.ts";
+import { receivePack } from "../repo/push.ts";
+import { describeError, transferOf, type MergedPack, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
+import type { WorkerReply } from "./pool.ts";
+
+declare const self: Worker;
+
+/**
+ * This thread's nice value (Linux gives each thread its own): below the request thread's, so on
+ * a busy CPU the scheduler runs the light requests first and the packs in the time left. Where
+ * it may not be set, the thread runs at the process's priority.
+ */
+const WORKER_NICE = 10;
+try {
+  setPriority(WORKER_NICE);
+} catch {
+  // Not permitted here: the pool still works, with less priority given to light requests.
+}
+
+const codec = defaultCodec;
+/** Inflated objects (delta bases above all), shared by every pack this thread holds, as a repository's are. */
+const OBJECT_CACHE_BYTES = 32 * 1024 * 1024;
+const cache = new ObjectCache(OBJECT_CACHE_BYTES);
+const held = new Map<string, PackFile>();
+
+function reply(message: WorkerReply, transfer: Bun.Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+/** The job's packs as one object database, opening the ones sent now and forgetting the ones let go. */
+function repository(job: PackWorkerJob): ObjectDatabase {
+  for (const name of job.forget) {
+    const file = held.get(name);
+    if (file) cache.evict(file);
+    held.delete(name);
+  }
+  const objects = new ObjectDatabase(codec, { cacheBytes: 0 });
+  // addPack puts each pack first: add the oldest first, so the order is the request thread's.
+  for (const { name, bytes } of [...job.packs].reverse()) {
+    let file = held.get(name);
+    if (!file) {
+      if (!bytes) throw new Error(`pack ${name} was never sent to this worker`);
+      file = new PackFile(bytes.pack, decodePackIndex(bytes.index, codec), codec, cache);
+      if (bytes.references) rememberPackReferences(file, bytes.references);
+      held.set(name, file);
+    }
+    objects.addPack(file);
+  }
+  return objects;
+}
+
+/**
+ * Posts a chunk without a copy on the request thread: shared memory travels as it is, anything
+ * else as a copy made here and moved (the writer may still hold the original, e.g. to cache it).
+ */
+function sendChunk(bytes: Uint8Array): void {
+  if (bytes.buffer instanceof SharedArrayBuffer) return reply({ kind: "chunk", bytes });
+  const copy = bytes.slice();
+  reply({ kind: "chunk", bytes: copy }, transferOf(copy));
+}
+
+function madePack(pack: LoadedPack) {
+  return { name: pack.name, pack: pack.pack, index: pack.index };
+}
+
+async function run(job: PackWorkerJob): Promise<void> {
+  const objects = repository(job);
+  switch (job.kind) {
+    case "upload-pack": {
+      const chunks = runPackJob({ head: job.head, refs: job.refs, objects }, job.job, codec);
+      for (let next = await chunks.next(); ; next = await chunks.next()) {
+        if (!next.done) {
+          sendChunk(next.value);
+          continue;
+        }
+        const clone = next.value.clonePack?.pack.bytes;
+        return reply({ kind: "done", result: next.value }, clone ? transferOf(clone) : []);
+      }
+    }
+    case "receive-pack": {
+      const incoming = receivePack(objects, job.pack, codec, job.limits);
+      const pack = incoming.pack && { ...madePack(incoming.pack), references: packReferences(incoming.pack.file) };
+      const result: ReceivedPack = { pack, dangling: incoming.dangling };
+      return reply({ kind: "done", result });
+    }
+    case "merge-packs": {
+      const young = new Set(objects.packs.filter((file) => job.young.includes(file.checksum)));
+      const merged = await mergeObjects(objects, objects.packs, young, job.tips, codec);
+      const result: MergedPack = { pack: merged.pack && madePack(merged.pack), droppedObjects: merged.droppedObjects };
+      return reply({ kind: "done", result });
+    }
+  }
+}
+
+self.onmessage = (event: MessageEvent<PackWorkerJob>) => {
+  run(event.data).catch((error: unknown) => reply({ kind: "failed", error: describeError(error) }));
+};
