@@ -118,7 +118,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     maxBodyBytes: config.limits.maxBodyBytes,
     memoryApi: new MemoryApi({ repositories, shared, mirror, memory: config.memory }),
     events,
-    ui: { accounts, sessions: new Sessions(db), repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent) }, mirror, blockLayout: config.memory.blockLayout, events },
+    ui: { accounts, sessions: new Sessions(db), repositories, shared, mirror, blockLayout: config.memory.blockLayout, events },
     repositories: gitTargets({ repositories, shared, memory: config.memory, allowForcePush: config.allowForcePush, limits: config.limits }),
     logger,
     metrics,

@@ -48,7 +48,7 @@ export function uiFixture(db: SqlAdapter): UiFixture {
     repositories: gitTargets({ repositories, shared, memory }),
     memoryApi: new MemoryApi({ repositories, shared, mirror, memory }),
     events,
-    ui: { accounts, sessions: new Sessions(db), repositories, mirror, blockLayout: "letta", events },
+    ui: { accounts, sessions: new Sessions(db), repositories, shared, mirror, blockLayout: "letta", events },
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
     logger: createLogger("error", (text) => void process.stderr.write(text)),
