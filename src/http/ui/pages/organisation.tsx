@@ -1,3 +1,4 @@
+import type { Child } from "hono/jsx";
 import type { AgentSummary, SearchHit } from "../../../db/mirror.ts";
 import type { RepositoryPage } from "../../../db/shared-repositories.ts";
 import { formatCharacters, Time } from "../components.tsx";
@@ -51,6 +52,26 @@ function SearchResults({ query, hits }: { query: string; hits: readonly OwnedHit
   );
 }
 
+/** A table of the organisation's agents or repositories: a header of `columns`, then the rows. */
+function Listing({ kind, columns, children }: { kind: string; columns: readonly { title: string; number?: boolean }[]; children: Child }) {
+  return (
+    <div class="table-scroll">
+      <table class={`listing ${kind}`}>
+        <thead>
+          <tr>
+            {columns.map(({ title, number }) => (
+              <th scope="col" class={number ? "number" : undefined}>
+                {title}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** The organisation's shared repositories, each with the agents it is attached to. */
 function Repositories({ repositories, attachments }: Pick<OrganisationProps, "repositories" | "attachments">) {
   return (
@@ -59,37 +80,26 @@ function Repositories({ repositories, attachments }: Pick<OrganisationProps, "re
       {repositories.repositories.length === 0 ? (
         <p class="muted">No shared repository: create one with POST /v1/repositories or stategit repo create.</p>
       ) : (
-        <div class="table-scroll">
-          <table class="listing repositories">
-            <thead>
-              <tr>
-                <th scope="col">Repository</th>
-                <th scope="col">Attached to</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {repositories.repositories.map(({ id, name, createdAt }) => (
-                <tr>
-                  <th scope="row">
-                    <a href={uiUrls.owner({ kind: "repository", id, name })}>{name}</a>
-                  </th>
-                  <td>
-                    {(attachments.get(id) ?? []).map((agent, index) => (
-                      <>
-                        {index > 0 && ", "}
-                        <a href={uiUrls.owner(agentOwner(agent))}>{agent}</a>
-                      </>
-                    ))}
-                  </td>
-                  <td>
-                    <Time value={createdAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Listing kind="repositories" columns={[{ title: "Repository" }, { title: "Attached to" }, { title: "Created" }]}>
+          {repositories.repositories.map(({ id, name, createdAt }) => (
+            <tr>
+              <th scope="row">
+                <a href={uiUrls.owner({ kind: "repository", id, name })}>{name}</a>
+              </th>
+              <td>
+                {(attachments.get(id) ?? []).map((agent, index) => (
+                  <>
+                    {index > 0 && ", "}
+                    <a href={uiUrls.owner(agentOwner(agent))}>{agent}</a>
+                  </>
+                ))}
+              </td>
+              <td>
+                <Time value={createdAt} />
+              </td>
+            </tr>
+          ))}
+        </Listing>
       )}
       {repositories.hasNextPage && <p class="muted">Only the first {repositories.repositories.length} by name are listed here.</p>}
     </section>
@@ -109,30 +119,18 @@ export function OrganisationPage({ session, agents, repositories, attachments, q
       {agents.length === 0 ? (
         <p class="muted">No agent has memory yet: push to /AGENT_ID/state.git or write a block through the API.</p>
       ) : (
-        <div class="table-scroll">
-          <table class="listing agents">
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Last change</th>
-                <th scope="col" class="number">Blocks</th>
-                <th scope="col" class="number">Size</th>
-              </tr>
-            </thead>
-            <tbody>
-              {agents.map((agent) => (
-                <tr>
-                  <th scope="row">
-                    <a href={uiUrls.owner(agentOwner(agent.agent))}>{agent.agent}</a>
-                  </th>
-                  <td>{agent.lastChange ? <Time value={agent.lastChange} /> : "—"}</td>
-                  <td class="number">{agent.blocks}</td>
-                  <td class="number">{formatCharacters(agent.characters)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Listing kind="agents" columns={[{ title: "Agent" }, { title: "Last change" }, { title: "Blocks", number: true }, { title: "Size", number: true }]}>
+          {agents.map((agent) => (
+            <tr>
+              <th scope="row">
+                <a href={uiUrls.owner(agentOwner(agent.agent))}>{agent.agent}</a>
+              </th>
+              <td>{agent.lastChange ? <Time value={agent.lastChange} /> : "—"}</td>
+              <td class="number">{agent.blocks}</td>
+              <td class="number">{formatCharacters(agent.characters)}</td>
+            </tr>
+          ))}
+        </Listing>
       )}
       <Repositories repositories={repositories} attachments={attachments} />
     </Layout>
