@@ -11,7 +11,7 @@ import type { KeyIdentity } from "../../db/accounts.ts";
 import type { SharedRepositories } from "../../db/shared-repositories.ts";
 import { isOid } from "../../git/oid.ts";
 import { isValidName } from "../../names.ts";
-import { sharedRepositoryId, sharedRepositoryName } from "../../repo/layout.ts";
+import { sharedRepositoryId, sharedRepositoryName, type RepositoryName } from "../../repo/layout.ts";
 import type { Snapshot } from "../../repo/snapshot.ts";
 import { eventStreamResponse } from "../../events/sse.ts";
 import type { EventRoutesOptions } from "../api-routes.ts";
@@ -50,7 +50,8 @@ export interface UiOptions {
     find(token: string): Promise<KeyIdentity | undefined>;
     delete(token: string): Promise<void>;
   };
-  repositories: { snapshot(org: string, agent: string): Promise<Snapshot> };
+  /** Agents' own memory by agent id, shared repositories by `repositories/{id}` (RepositoryName). */
+  repositories: { snapshot(org: string, repo: RepositoryName): Promise<Snapshot> };
   mirror: {
     agentSummaries(org: string): Promise<AgentSummary[]>;
     search(org: string, text: string, options: { limit: number }): Promise<SearchHit[]>;
