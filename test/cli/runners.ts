@@ -7,7 +7,8 @@ const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/stategit");
 
 export const RUNNERS = [
-  { name: "sources", command: ["bun", "run", join(ROOT, "src/cli.ts")] },
+  // Bun reads the JSX settings of the web page's .tsx files from the working directory's tsconfig, and tests run elsewhere.
+  { name: "sources", command: ["bun", "run", "--tsconfig-override", join(ROOT, "tsconfig.json"), join(ROOT, "src/cli.ts")] },
   { name: "binary", command: [BINARY] },
 ];
 

@@ -23,7 +23,8 @@ const STARTUP_DEADLINE_MS = 30_000;
 export const CASE_TIMEOUT_MS = 90_000;
 
 function stategitCommand(variant: Variant): string[] {
-  return variant === "sources" ? ["bun", "run", join(ROOT, "src/cli.ts")] : [BINARY];
+  // Bun reads the JSX settings of the web page's .tsx files from the working directory's tsconfig, and servers run elsewhere.
+  return variant === "sources" ? ["bun", "run", "--tsconfig-override", join(ROOT, "tsconfig.json"), join(ROOT, "src/cli.ts")] : [BINARY];
 }
 
 /**
