@@ -253,6 +253,12 @@ for (const kind of DATABASE_KINDS) describe.skipIf(kind.skip !== undefined)(`the
     expect(text).toContain(`"repository":{"id":"${id}","name":"team"}`);
     ui.closeStreams();
 
+    const never = await ui.api(acme.key, "POST", "/v1/repositories", { name: "never-written" });
+    const empty = await ui.request(`/ui/repositories/${never.id}`, { cookies: session });
+    expect(empty.status).toBe(200);
+    expect(await empty.text()).toContain("Nothing has been written yet");
+    expect((await ui.request(`/ui/repositories/${never.id}/history`, { cookies: session })).status).toBe(200);
+
     for (const path of ["", "/history", "/memory", "/events", `/commits/${"0".repeat(40)}`]) {
       for (const unknown of [theirs, "repo-nope", "a..b"]) {
         const answer = await ui.request(`/ui/repositories/${unknown}${path}`, { cookies: session });

@@ -30,7 +30,8 @@ export interface BlockView extends MemoryFile {
 }
 
 export interface RepositoryMemory {
-  commit: Oid;
+  /** Undefined for a repository never written (a shared repository exists before its first push). */
+  commit?: Oid;
   /** The manifest's generation it was read at: the live update follows events after it. */
   generation: number;
   blocks: BlockView[];
@@ -69,12 +70,12 @@ function blobBytes(snapshot: Snapshot, oid: Oid): Uint8Array {
 }
 
 /**
- * The memory at `revision` (undefined when it names no commit), with the size history of each
- * block; a shared repository's is read with its own policy (always v2), as the mirror reads it.
+ * The memory at `revision` (undefined when it names no commit; empty at HEAD of a never-written
+ * repository), with the size history of each block; a shared repository's is read with its own policy (always v2), as the mirror reads it.
  */
 export function repositoryMemory(snapshot: Snapshot, revision: string, blockLayout: BlockLayout): RepositoryMemory | undefined {
   const commit = resolveRevision(snapshot, revision);
-  if (commit === undefined) return undefined;
+  if (commit === undefined) return revision === "HEAD" && snapshot.refs.size === 0 ? { generation: snapshot.manifest.generation, blocks: [], files: [] } : undefined;
   const all = memoryFiles(snapshot.objects, treeOf(snapshot, commit), blockLayout, memoryPolicyOf(snapshot.repo));
   const recent = commitHistory(snapshot.objects, commit, { limit: SIZE_HISTORY_COMMITS }).reverse().map((oid) => treeOf(snapshot, oid));
   const sizeOfBlob = new Map<Oid, number>();

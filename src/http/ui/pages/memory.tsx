@@ -42,9 +42,13 @@ function Block({ owner, block }: { owner: MemoryOwner; block: BlockView }) {
 export function MemorySection({ owner, memory }: { owner: MemoryOwner; memory: RepositoryMemory }) {
   return (
     <div id="memory" data-commit={memory.commit}>
-      <p class="muted">
-        At commit <a href={uiUrls.commit(owner, memory.commit)}>{memory.commit.slice(0, 12)}</a>
-      </p>
+      {memory.commit ? (
+        <p class="muted">
+          At commit <a href={uiUrls.commit(owner, memory.commit)}>{memory.commit.slice(0, 12)}</a>
+        </p>
+      ) : (
+        <p class="muted">Nothing has been written yet: an attached agent clones and pushes it at its own git URL.</p>
+      )}
       <section aria-labelledby="blocks-title">
         <h2 id="blocks-title">Blocks</h2>
         {memory.blocks.length === 0 ? <p class="muted">No blocks.</p> : memory.blocks.map((block) => <Block owner={owner} block={block} />)}
