@@ -190,6 +190,12 @@ export class SharedRepositories {
     return rows.map(fromColumns);
   }
 
+  /** The agents the repository is attached to, by id. */
+  async agentsAttached(org: string, id: string): Promise<string[]> {
+    const rows = await this.db.query<{ agent_id: string }>("SELECT agent_id FROM repository_attachments WHERE org = $1 AND repository_id = $2 ORDER BY agent_id", [org, id]);
+    return rows.map((row) => row.agent_id);
+  }
+
   /**
    * The repository named `name` when it is attached to the agent, with its manifest's generation,
    * in one statement of index lookups: the git routes' whole freshness check for a shared

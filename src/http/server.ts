@@ -112,14 +112,13 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const shared = new SharedRepositories(db);
   const mirror = new MemoryMirror(db);
   const events = { streams: eventStreams, heartbeatMs: config.events.heartbeatMs };
-  const snapshot = (org: string, agent: string) => repositories.snapshot(org, agent);
   const app = createApp({
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
     memoryApi: new MemoryApi({ repositories, shared, mirror, memory: config.memory }),
     events,
-    ui: { accounts, sessions: new Sessions(db), repositories: { snapshot }, mirror, blockLayout: config.memory.blockLayout, events },
+    ui: { accounts, sessions: new Sessions(db), repositories, shared, mirror, blockLayout: config.memory.blockLayout, events },
     repositories: gitTargets({ repositories, shared, memory: config.memory, allowForcePush: config.allowForcePush, limits: config.limits }),
     logger,
     metrics,
