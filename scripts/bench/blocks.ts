@@ -16,12 +16,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import type { MemoryFile } from "../../src/blocks/memory-file.ts";
-import { memoryRulesCheck, type MemoryRulesConfig } from "../../src/blocks/push-check.ts";
+import type { MemoryRulesConfig } from "../../src/blocks/push-check.ts";
 import type { SqlAdapter } from "../../src/db/adapter.ts";
 import { MemoryMirror } from "../../src/db/mirror.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { createApp } from "../../src/http/app.ts";
+import { gitTargets } from "../../src/http/git-targets.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
 import { Metrics } from "../../src/http/metrics.ts";
@@ -61,13 +63,11 @@ const blockBody = (i: number, round: number) => ({ value: `Block ${i}, round ${r
 
 async function withServer<T>(db: SqlAdapter, fn: (origin: string, api: (method: string, path: string, body?: unknown) => Promise<Response>) => Promise<T>): Promise<T> {
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), MEMORY.blockLayout, { compaction: false });
+  const shared = new SharedRepositories(db);
   const app = createApp({
     accounts: { authenticate: async (key) => (key === KEY ? { org: ORG, admin: false } : undefined) },
-    repositories: {
-      snapshot: (org, agent) => repositories.snapshot(org, agent),
-      push: (org, agent, request, { admin }) => repositories.push(org, agent, { ...request, checkUpdate: memoryRulesCheck(MEMORY, "memfs", admin) }),
-    },
-    memoryApi: new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: MEMORY }),
+    repositories: gitTargets({ repositories, shared, memory: MEMORY }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror: new MemoryMirror(db), memory: MEMORY }),
     trustOrgHeader: false,
     maxBodyBytes: 1 << 24,
     logger: createLogger("error"),

@@ -24,7 +24,7 @@ import type { WritePlan } from "../repo/repository.ts";
 import type { Snapshot } from "../repo/snapshot.ts";
 import { TreeFiles } from "./changes.ts";
 import { BlockInputError } from "./errors.ts";
-import { blockPath } from "./layout.ts";
+import { blockPath, type MemoryPolicy } from "./layout.ts";
 import { memoryFile, treeLayout, writeBlockFile, type BlockUpdate, type MemoryFile } from "./memory-file.ts";
 import { commitTree, memoryProblems, type MemoryRulesConfig } from "./push-check.ts";
 import { refuses, type Problem } from "./rules/index.ts";
@@ -122,11 +122,18 @@ function isRegular(entry: TreeEntry): boolean {
  * Throws BlockInputError (label, body, not found, precondition, conflict, rules) without planning
  * anything; under `--block-policy warn` the problems come back as warnings.
  */
-export function planBlockWrite(snapshot: Snapshot, config: MemoryRulesConfig, codec: Codec, write: BlockWrite, now = new Date()): WritePlan<BlockWriteResult> {
+export function planBlockWrite(
+  snapshot: Snapshot,
+  config: MemoryRulesConfig,
+  policy: MemoryPolicy,
+  codec: Codec,
+  write: BlockWrite,
+  now = new Date(),
+): WritePlan<BlockWriteResult> {
   const { objects } = snapshot;
   const tip = snapshot.refs.get(snapshot.head);
   const tipTree = tip === undefined ? undefined : commitTree(objects, tip);
-  const layout = treeLayout(objects, tipTree, config.blockLayout);
+  const layout = treeLayout(objects, tipTree, config.blockLayout, policy);
   const path = blockPath(layout, write.label);
   const current = entryAtPath(objects, tipTree, path);
   if (current && !isRegular(current)) throw new BlockPathConflictError(path, isTreeMode(current.mode) ? "a directory" : "a symbolic link or submodule");
@@ -165,9 +172,9 @@ export function planBlockWrite(snapshot: Snapshot, config: MemoryRulesConfig, co
 
   const reader = withObjects(objects, added);
   const update: RefUpdate = { ref: snapshot.head, oldOid: tip ?? ZERO_OID, newOid: commit };
-  const problems = memoryProblems(config, "memfs", reader, snapshot, update, write.isAdmin);
+  const problems = memoryProblems(config, policy, reader, snapshot, update, write.isAdmin);
   if (refuses(config.blockPolicy, problems)) throw new MemoryRulesError(problems);
   const files = new TreeFiles(reader, edit.tree);
-  const block = entry && memoryFile(treeLayout(reader, edit.tree, config.blockLayout), path, files.bytes(entry), entry.oid, (other) => files.has(other));
+  const block = entry && memoryFile(treeLayout(reader, edit.tree, config.blockLayout, policy), path, files.bytes(entry), entry.oid, (other) => files.has(other));
   return { updates: [update], objects: [...added.values()], result: { kind: "written", commit, block, warnings: problems } };
 }

@@ -11,6 +11,12 @@
 import { BlockInputError } from "./errors.ts";
 
 export type MemoryLayout = "v1" | "v2" | "seed";
+/**
+ * Letta's two policies: `memfs`, an agent's own memory (the hook's "root-marker" policy, which
+ * Letta Code installs in every memory clone: v1 rules, or v2 once a root MEMORY.md exists), and
+ * `shared-memory`, a shared repository (v2 rules over every `.md`, so always read as v2).
+ */
+export type MemoryPolicy = "memfs" | "shared-memory";
 /** The server's `--block-layout`: Letta's memfs (v1 or v2, read from the tree) or seed. */
 export type BlockLayout = "letta" | "seed";
 export type MemoryKind = "block" | "skill" | "file";
@@ -21,10 +27,10 @@ const V1_BLOCK_DIRECTORY = "system/";
 const SEED_BLOCK_DIRECTORY = "blocks/";
 const SKILL_PATH = /^skills\/([^/]+)\/SKILL\.md$/;
 
-/** The layout of a tree whose root does or does not hold `MEMORY.md`. */
-export function detectLayout(hasRootIndex: boolean, blockLayout: BlockLayout = "letta"): MemoryLayout {
+/** The layout of a tree whose root does or does not hold `MEMORY.md`, in a repository of `policy`. */
+export function detectLayout(hasRootIndex: boolean, blockLayout: BlockLayout = "letta", policy: MemoryPolicy = "memfs"): MemoryLayout {
   if (blockLayout === "seed") return "seed";
-  return hasRootIndex ? "v2" : "v1";
+  return hasRootIndex || policy === "shared-memory" ? "v2" : "v1";
 }
 
 export function isMarkdown(path: string): boolean {

@@ -6,7 +6,7 @@ import type { ObjectReader } from "../git/object/index.ts";
 import type { Oid } from "../git/oid.ts";
 import { changedFiles, isRegularFile, TreeFiles, type FileChange, type FileVersion } from "./changes.ts";
 import { decodeText, frontMatterFields, hookKeyValue, renderFile, splitFrontMatter, updateFile, type FieldUpdate } from "./front-matter.ts";
-import { detectLayout, INDEX_FILE, isIndexPath, isMarkdown, kindOf, labelOf, type BlockLayout, type MemoryKind, type MemoryLayout } from "./layout.ts";
+import { detectLayout, INDEX_FILE, isIndexPath, isMarkdown, kindOf, labelOf, type BlockLayout, type MemoryKind, type MemoryLayout, type MemoryPolicy } from "./layout.ts";
 import { limitOf } from "./rules/front-matter.ts";
 
 export interface MemoryFile {
@@ -58,13 +58,15 @@ export interface MirrorInput {
   oldTree: Oid | undefined;
   newTree: Oid | undefined;
   blockLayout?: BlockLayout;
+  /** A shared repository's files are read as v2 whether or not it has a root index. */
+  policy?: MemoryPolicy;
   /** The changes between the trees, when the caller has them already. */
   changes?: readonly FileChange[];
 }
 
 /** Every memory file of a tree (for a full rebuild of the mirror, e.g. `stategit reindex`). */
-export function memoryFiles(objects: ObjectReader, tree: Oid | undefined, blockLayout: BlockLayout = "letta"): MemoryFile[] {
-  return mirrorChanges({ objects, oldTree: undefined, newTree: tree, blockLayout }).upserts;
+export function memoryFiles(objects: ObjectReader, tree: Oid | undefined, blockLayout: BlockLayout = "letta", policy: MemoryPolicy = "memfs"): MemoryFile[] {
+  return mirrorChanges({ objects, oldTree: undefined, newTree: tree, blockLayout, policy }).upserts;
 }
 
 /** Rows are the regular `*.md` files (not symlinks or submodules). */
@@ -81,8 +83,8 @@ export function mirrorChanges(input: MirrorInput): MirrorChanges {
   const old = new TreeFiles(input.objects, input.oldTree);
   const next = new TreeFiles(input.objects, input.newTree);
   const blockLayout = input.blockLayout ?? "letta";
-  const oldLayout = detectLayout(old.has(INDEX_FILE), blockLayout);
-  const layout = detectLayout(next.has(INDEX_FILE), blockLayout);
+  const oldLayout = detectLayout(old.has(INDEX_FILE), blockLayout, input.policy);
+  const layout = detectLayout(next.has(INDEX_FILE), blockLayout, input.policy);
   const changes =
     oldLayout === layout ? input.changes ?? changedFiles(input.objects, input.oldTree, input.newTree) : changedFiles(input.objects, undefined, input.newTree);
 
@@ -108,9 +110,9 @@ export function mirrorChanges(input: MirrorInput): MirrorChanges {
   };
 }
 
-/** The layout of `main`'s tree (undefined: a repository without commits, read as v1). */
-export function treeLayout(objects: ObjectReader, tree: Oid | undefined, blockLayout: BlockLayout = "letta"): MemoryLayout {
-  return detectLayout(new TreeFiles(objects, tree).has(INDEX_FILE), blockLayout);
+/** The layout of `main`'s tree (undefined: a repository without commits, read as v1 in an agent's memory). */
+export function treeLayout(objects: ObjectReader, tree: Oid | undefined, blockLayout: BlockLayout = "letta", policy: MemoryPolicy = "memfs"): MemoryLayout {
+  return detectLayout(new TreeFiles(objects, tree).has(INDEX_FILE), blockLayout, policy);
 }
 
 /** What an API write sets; fields left undefined keep the file's current values. */

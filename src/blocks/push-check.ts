@@ -7,6 +7,7 @@ import { commitTreeAndParents, type ObjectReader } from "../git/object/index.ts"
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { RefUpdate } from "../git/refname.ts";
 import type { UpdateCheck, UpdateVerdict } from "../repo/push.ts";
+import { sharedRepositoryId, type RepositoryName } from "../repo/layout.ts";
 import type { Snapshot } from "../repo/snapshot.ts";
 import type { BlockLayout } from "./layout.ts";
 import { checkChanges, refuses, type BlockPolicy, type MemoryPolicy, type Problem } from "./rules/index.ts";
@@ -16,6 +17,11 @@ export interface MemoryRulesConfig {
   blockLayout: BlockLayout;
   blockPolicy: BlockPolicy;
   systemTokenBudget?: number;
+}
+
+/** The policy Letta Code checks a repository with: `shared-memory` for a shared repository, `memfs` for an agent's own. */
+export function memoryPolicyOf(repo: RepositoryName): MemoryPolicy {
+  return sharedRepositoryId(repo) === undefined ? "memfs" : "shared-memory";
 }
 
 /** The tree of a commit, or undefined for the zero id (a branch created or deleted). */

@@ -5,6 +5,7 @@ import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import { DEFAULT_PACK_LIMITS } from "../git/pack/types.ts";
 import type { ServeConfig } from "../http/server.ts";
 import { checkName } from "../names.ts";
+import { sharedRepositoryName } from "../repo/layout.ts";
 import { DEFAULT_CACHE_BYTES } from "../repo/repository.ts";
 import { DATABASE_URL_FORMS, parseDatabaseUrl } from "../db/open.ts";
 import { DEFAULT_RETENTION } from "../db/events.ts";
@@ -54,6 +55,9 @@ export const SELECTION_OPTIONS: readonly OptionSpec[] = [
   { name: "org", value: "ORG", description: "only this organisation's repositories" },
   { name: "agent", value: "ID", description: "only this agent's repository (with --org, or in every organisation)" },
 ];
+
+/** `--repository ID`: a shared repository instead of an agent's, for the commands that work on stored repositories. */
+export const REPOSITORY_OPTION: OptionSpec = { name: "repository", value: "ID", description: "only this shared repository (its id; instead of --agent)" };
 
 export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: "listen", env: "STATEGIT_LISTEN", value: "HOST:PORT", default: "127.0.0.1:8283", description: "address to listen on ([::1]:PORT for IPv6; port 0 picks a free one)" },
@@ -236,13 +240,16 @@ export function memoryRulesConfig(options: Options): MemoryRulesConfig {
   };
 }
 
-/** The --org/--agent selection, validated. */
+/** The --org/--agent (or --repository) selection, validated; `repo` is a RepositoryName. */
 export function selection(options: Options): { org?: string; repo?: string } {
   const org = options.optionalString("org");
-  const repo = options.optionalString("agent");
+  const agent = options.optionalString("agent");
+  const shared = options.optionalString("repository");
   if (org !== undefined) usage(() => checkName("organisation", org));
-  if (repo !== undefined) usage(() => checkName("agent id", repo));
-  return { org, repo };
+  if (agent !== undefined && shared !== undefined) throw new UsageError("--agent and --repository each select one repository: give one of them");
+  if (shared !== undefined) return { org, repo: usage(() => sharedRepositoryName(shared)) };
+  if (agent !== undefined) usage(() => checkName("agent id", agent));
+  return { org, repo: agent };
 }
 
 function parseLogLevel(text: string): LogLevel {

@@ -1,6 +1,8 @@
+import { Accounts } from "../db/accounts.ts";
 import { ManifestStore } from "../db/manifests.ts";
 import { MemoryMirror } from "../db/mirror.ts";
 import { openDatabase } from "../db/open.ts";
+import { SharedRepositories } from "../db/shared-repositories.ts";
 import { Repositories } from "../repo/repository.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { openStore } from "../storage/open.ts";
@@ -12,6 +14,8 @@ export interface RepositoryData {
   manifests: ManifestStore;
   repositories: Repositories;
   mirror: MemoryMirror;
+  shared: SharedRepositories;
+  accounts: Accounts;
   /** The repositories `--org`/`--agent` select, sorted; every one with a manifest row when neither is given. */
   selected: { org: string; repo: string }[];
 }
@@ -25,7 +29,7 @@ export async function withRepositories<T>(options: Options, fn: (data: Repositor
     const store = openStore(storageUrl);
     const manifests = new ManifestStore(db);
     const repositories = new Repositories(store, manifests, { compaction: false });
-    return await fn({ store, manifests, repositories, mirror: new MemoryMirror(db), selected: await manifests.list(filter) });
+    return await fn({ store, manifests, repositories, mirror: new MemoryMirror(db), shared: new SharedRepositories(db), accounts: new Accounts(db), selected: await manifests.list(filter) });
   } finally {
     await db.close();
   }

@@ -19,7 +19,10 @@ export interface SqlAdapter extends SqlClient {
   close(): Promise<void>;
 }
 
-/** Database misuse and failures: codes `db.url`, `db.connect`, `db.schema`, `org.unknown`. */
+/**
+ * Database misuse and failures: codes `db.url`, `db.connect`, `db.schema`, `org.unknown`, and the
+ * shared repositories' `repository.unknown`, `repository.name-invalid`, `repository.exists`, `repository.attached`.
+ */
 export class DatabaseError extends GitError {}
 
 /** Timestamps come back as Date (PostgreSQL) or as the ISO text they were stored as (SQLite). */

@@ -170,6 +170,43 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: "shared memory repositories, their attachments to agents, and the agents their events go to",
+    // A repository's manifest row is `manifests (org, 'repositories/' || id)`; ids are opaque
+    // strings (Letta's clients treat them so), names unique per organisation.
+    statements: ({ timestamp }) => [
+      `CREATE TABLE shared_repositories (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL REFERENCES organisations (name),
+        name TEXT NOT NULL,
+        created_at ${timestamp} NOT NULL,
+        updated_at ${timestamp} NOT NULL,
+        UNIQUE (org, name)
+      )`,
+      `CREATE TABLE repository_attachments (
+        org TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        repository_id TEXT NOT NULL REFERENCES shared_repositories (id),
+        created_at ${timestamp} NOT NULL,
+        PRIMARY KEY (org, agent_id, repository_id)
+      )`,
+      "CREATE INDEX repository_attachments_repository ON repository_attachments (repository_id)",
+      // The event of a shared repository on the stream of each agent attached when it was committed:
+      // `generation` is the agent's own generation then, so that the agent's stream orders it by
+      // (generation, seq) after its own events of that generation (see EventLog.append).
+      `CREATE TABLE event_recipients (
+        org TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (org, agent, generation, seq)
+      )`,
+      "CREATE INDEX event_recipients_seq ON event_recipients (seq)",
+      // With `generation`, how far an agent's pruned events reached among those of its attached repositories.
+      "ALTER TABLE event_horizons ADD COLUMN attached_seq BIGINT NOT NULL DEFAULT 0",
+    ],
+  },
 ];
 
 /**

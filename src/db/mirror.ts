@@ -1,6 +1,6 @@
 import type { BlockLayout, MemoryKind } from "../blocks/layout.ts";
 import { mirrorChanges, type MemoryFile } from "../blocks/memory-file.ts";
-import { commitTree } from "../blocks/push-check.ts";
+import { commitTree, memoryPolicyOf } from "../blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { TransactionWork } from "../repo/repository.ts";
 import { toDate, type SqlClient } from "./adapter.ts";
@@ -62,7 +62,7 @@ export interface SearchHit {
 }
 
 export interface SearchOptions {
-  /** Only these repositories (an agent's own and, later, those attached to it). */
+  /** Only these repositories (an agent's own and those attached to it). */
   repos?: readonly string[];
   limit: number;
 }
@@ -298,17 +298,18 @@ export class MemoryMirror {
  * files that changed, written in the commit's own transaction.
  */
 export function mirrorInTransaction(mirror: MemoryMirror, blockLayout: BlockLayout): TransactionWork {
-  return ({ org, agent, before, objects, updates, generation }) => {
+  return ({ org, repo, before, objects, updates, generation }) => {
     const update = updates.find(({ ref }) => ref === before.head);
     if (!update) return undefined;
-    if (update.newOid === ZERO_OID) return (tx) => mirror.replace(tx, org, agent, [], undefined, generation);
+    if (update.newOid === ZERO_OID) return (tx) => mirror.replace(tx, org, repo, [], undefined, generation);
     const changes = mirrorChanges({
       objects,
       oldTree: commitTree(objects, before.refs.get(update.ref) ?? ZERO_OID),
       newTree: commitTree(objects, update.newOid),
       blockLayout,
+      policy: memoryPolicyOf(repo),
     });
     if (changes.upserts.length === 0 && changes.deletes.length === 0) return undefined;
-    return (tx) => mirror.apply(tx, org, agent, changes, update.newOid, generation);
+    return (tx) => mirror.apply(tx, org, repo, changes, update.newOid, generation);
   };
 }

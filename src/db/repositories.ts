@@ -1,6 +1,7 @@
 import type { BlockLayout } from "../blocks/layout.ts";
 import { eventsInTransaction } from "../events/record.ts";
 import type { EventTransport } from "../events/transport.ts";
+import { sharedRepositoryId } from "../repo/layout.ts";
 import { Repositories, type RepositoriesOptions, type TransactionWork } from "../repo/repository.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import { Accounts } from "./accounts.ts";
@@ -8,6 +9,7 @@ import type { SqlAdapter } from "./adapter.ts";
 import { EventLog } from "./events.ts";
 import { ManifestStore, type AlongsideCommit } from "./manifests.ts";
 import { MemoryMirror, mirrorInTransaction } from "./mirror.ts";
+import { whileSharedRepositoryExists } from "./shared-repositories.ts";
 
 export interface DeploymentOptions extends Omit<RepositoriesOptions, "inTransaction" | "onCommit"> {
   /** This process's event subscribers, told of each commit as soon as it is made (the server's). */
@@ -19,17 +21,19 @@ export interface DeploymentOptions extends Omit<RepositoriesOptions, "inTransact
 /**
  * The repositories of a deployment, wired as every writer must be (the server, `import`, the
  * maintenance commands): manifests in the database, the SQL mirror and the change events written
- * in each commit's transaction, and the agent registry told of an agent's first committed write.
+ * in each commit's transaction (which a shared repository's commit also checks the repository
+ * still exists in), and the agent registry told of an agent's first committed write to its own memory.
  */
 export function deploymentRepositories(db: SqlAdapter, store: BlobStore, blockLayout: BlockLayout, options: DeploymentOptions = {}): Repositories {
   const { eventTransport, eventLog = new EventLog(db), ...repositoryOptions } = options;
   const accounts = new Accounts(db);
   return new Repositories(store, new ManifestStore(db), {
     ...repositoryOptions,
-    inTransaction: inOrder([mirrorInTransaction(new MemoryMirror(db), blockLayout), eventsInTransaction(eventLog, blockLayout)]),
-    onCommit: async ({ org, agent, after }) => {
-      eventTransport?.committed({ org, agent, generation: after.manifest.generation });
-      await accounts.registerAgent(org, agent);
+    inTransaction: whileSharedRepositoryExists(inOrder([mirrorInTransaction(new MemoryMirror(db), blockLayout), eventsInTransaction(eventLog, blockLayout)])),
+    onCommit: async ({ org, repo, after }) => {
+      eventTransport?.committed({ org, agent: repo, generation: after.manifest.generation });
+      // A shared repository belongs to no agent; its writers are registered by their own memory.
+      if (sharedRepositoryId(repo) === undefined) await accounts.registerAgent(org, repo);
     },
   });
 }

@@ -9,6 +9,7 @@ import { ZERO_OID, type Oid } from "../git/oid.ts";
 import type { RefUpdate } from "../git/refname.ts";
 import { peelTags } from "../git/walk/commits.ts";
 import { summarizeCommit } from "../repo/browse.ts";
+import { sharedRepositoryId } from "../repo/layout.ts";
 import type { PendingCommit } from "../repo/repository.ts";
 
 export type PathChange = "added" | "modified" | "deleted";
@@ -28,10 +29,15 @@ export interface EventCommit {
   time: string;
 }
 
-/** One committed update of one ref. */
+/** One committed update of one ref, of an agent's own memory or of a shared repository. */
 export interface ChangeEvent {
   org: string;
-  agent: string;
+  /** The agent whose own memory changed; absent for a shared repository. */
+  agent?: string;
+  /** The shared repository that changed (added by EventLog.append, which reads it in the commit's transaction). */
+  repository?: { id: string; name: string };
+  /** With `repository`: the agents attached to it when the change was committed, whose streams have the event. */
+  agents?: string[];
   /** The manifest generation the commit created; every update of one push shares it. */
   generation: number;
   ref: string;
@@ -102,7 +108,7 @@ export function changeEvent(pending: PendingCommit, update: RefUpdate, blockLayo
   });
   return {
     org: pending.org,
-    agent: pending.agent,
+    ...(sharedRepositoryId(pending.repo) === undefined && { agent: pending.repo }),
     generation: pending.generation,
     ref: update.ref,
     before: update.oldOid === ZERO_OID ? null : update.oldOid,

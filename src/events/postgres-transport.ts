@@ -1,8 +1,9 @@
 import postgres from "postgres";
 import { isValidName } from "../names.ts";
+import { isRepositoryName } from "../repo/layout.ts";
 import { Listeners, type EventNotice, type EventTransport, type NoticeListener } from "./transport.ts";
 
-/** The NOTIFY channel; its payload is `{org, agent, generation}` as JSON (at most about 300 bytes). */
+/** The NOTIFY channel; its payload is `{org, agent, generation}` as JSON (at most about 300 bytes), `agent` a repository name. */
 export const EVENTS_CHANNEL = "stategit_events";
 
 /**
@@ -52,7 +53,7 @@ export class PostgresTransport implements EventTransport {
 function parseNotice(payload: string): EventNotice | undefined {
   try {
     const { org, agent, generation } = JSON.parse(payload) as Partial<EventNotice>;
-    if (typeof org === "string" && typeof agent === "string" && isValidName(org) && isValidName(agent) && Number.isSafeInteger(generation)) {
+    if (typeof org === "string" && typeof agent === "string" && isValidName(org) && isRepositoryName(agent) && Number.isSafeInteger(generation)) {
       return { org, agent, generation: generation as number };
     }
   } catch {}

@@ -19,9 +19,9 @@ export async function announceInTransaction(tx: SqlClient, notice: EventNotice):
 export function eventsInTransaction(log: EventLog, blockLayout: BlockLayout): TransactionWork {
   return (pending) => {
     const events = changeEvents(pending, blockLayout);
-    const notice: EventNotice = { org: pending.org, agent: pending.agent, generation: pending.generation };
+    const notice: EventNotice = { org: pending.org, agent: pending.repo, generation: pending.generation };
     return async (tx) => {
-      await log.append(tx, events);
+      await log.append(tx, pending.repo, events);
       await announceInTransaction(tx, notice);
     };
   };

@@ -1,10 +1,12 @@
 /**
  * Server-Sent Events of change events (README, "Change events"): `event: change` with the event as
  * JSON, `event: resync` when the reader's cursor is older than the retention window, and a comment
- * line as heartbeat. `id:` is the stream's cursor: an agent's generation, or an organisation's seq.
+ * line as heartbeat. `id:` is the stream's cursor: a repository's generation (`G:S` after an event
+ * of a shared repository on an attached agent's stream), or an organisation's seq.
  */
-import type { EventCursor, EventScope } from "../db/events.ts";
+import { cursorText, type EventCursor, type EventScope } from "../db/events.ts";
 import { GitError } from "../git/errors.ts";
+import { sharedRepositoryId } from "../repo/layout.ts";
 import type { EventStreams, StreamItem } from "./streams.ts";
 
 /** Proxies close connections idle for 30-60 s; a comment line every 15 s keeps them open. */
@@ -22,15 +24,20 @@ export class EventCursorError extends GitError {}
 
 const encoder = new TextEncoder();
 
-/** The cursor to resume after: the `Last-Event-ID` header (what EventSource sends on reconnect), else `?last_event_id=`. */
-export function resumeCursor(request: Request): EventCursor | undefined {
+/**
+ * The cursor of `scope` to resume after: the `Last-Event-ID` header (what EventSource sends on
+ * reconnect), else `?last_event_id=`. A repository's stream also takes `G:S` (an AttachedCursor).
+ */
+export function resumeCursor(request: Request, scope: EventScope): EventCursor | undefined {
   const text = request.headers.get("last-event-id") ?? new URL(request.url).searchParams.get("last_event_id") ?? undefined;
   if (text === undefined || text === "") return undefined;
-  const cursor = Number(text);
-  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(cursor)) {
-    throw new EventCursorError("cursor.invalid", `Last-Event-ID must be an event id this server sent (a whole number), got ${JSON.stringify(text.slice(0, 40))}`);
+  const parts = /^(\d{1,16})(?::(\d{1,16}))?$/.exec(text);
+  const [generation, seq] = [Number(parts?.[1]), Number(parts?.[2] ?? 0)];
+  if (!parts || (parts[2] !== undefined && scope.agent === undefined) || !Number.isSafeInteger(generation) || !Number.isSafeInteger(seq)) {
+    const form = scope.agent === undefined ? "a whole number" : "a whole number, or two joined by a colon";
+    throw new EventCursorError("cursor.invalid", `Last-Event-ID must be an event id this server sent (${form}), got ${JSON.stringify(text.slice(0, 40))}`);
   }
-  return cursor;
+  return parts[2] === undefined ? generation : { generation, seq };
 }
 
 /**
@@ -39,8 +46,9 @@ export function resumeCursor(request: Request): EventCursor | undefined {
  * generation and receives all of it again, rather than missing its rest.
  */
 function frame(item: StreamItem): string {
-  if (item.kind === "resync") return `event: resync\nid: ${item.cursor}\ndata: ${JSON.stringify({ cursor: item.cursor })}\n\n`;
-  return `event: change\n${item.lastOfCursor ? `id: ${item.cursor}\n` : ""}data: ${JSON.stringify(item.event)}\n\n`;
+  const id = cursorText(item.cursor);
+  if (item.kind === "resync") return `event: resync\nid: ${id}\ndata: ${JSON.stringify({ cursor: typeof item.cursor === "number" ? item.cursor : id })}\n\n`;
+  return `event: change\n${item.lastOfCursor ? `id: ${id}\n` : ""}data: ${JSON.stringify(item.event)}\n\n`;
 }
 
 type ReadItem = { kind: "item"; value: StreamItem } | { kind: "done" } | { kind: "failed"; message: string };
@@ -61,7 +69,7 @@ function readAhead(subscription: AsyncGenerator<StreamItem>): Promise<ReadItem> 
  * Last-Event-ID. The stream ends when the client goes away or the streams are closed (shutdown).
  */
 export async function eventStreamResponse(streams: EventStreams, scope: EventScope, request: Request, options: EventStreamOptions): Promise<Response> {
-  const after = resumeCursor(request) ?? (await streams.now(scope));
+  const after = resumeCursor(request, scope) ?? (await streams.now(scope));
   const gone = new AbortController();
   const subscription = streams.subscribe(scope, { after, signal: gone.signal });
   // Started now, so that cancel() can always end it (a never-started generator ignores return()); one item ahead.
@@ -75,7 +83,7 @@ export async function eventStreamResponse(streams: EventStreams, scope: EventSco
   // holds one event in memory, not everything committed since.
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(`retry: ${RECONNECT_MS}\n: stategit events of ${scope.agent === undefined ? `organisation ${scope.org}` : `agent ${scope.agent}`}\n\n`));
+      controller.enqueue(encoder.encode(`retry: ${RECONNECT_MS}\n: stategit events of ${scope.agent === undefined ? `organisation ${scope.org}` : sharedRepositoryId(scope.agent) === undefined ? `agent ${scope.agent}` : `repository ${sharedRepositoryId(scope.agent)}`}\n\n`));
       heartbeat = setInterval(() => {
         if (!gone.signal.aborted && (controller.desiredSize ?? 0) > 0) controller.enqueue(encoder.encode(": heartbeat\n\n"));
       }, options.heartbeatMs);

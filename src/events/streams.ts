@@ -1,11 +1,12 @@
-import type { EventCursor, EventLog, EventScope } from "../db/events.ts";
+import { compareCursors, type EventCursor, type EventLog, type EventScope } from "../db/events.ts";
 import { GitError } from "../git/errors.ts";
+import { sharedRepositoryId } from "../repo/layout.ts";
 import type { RecordedEvent } from "./change-event.ts";
 import type { EventNotice, EventTransport } from "./transport.ts";
 
 /** What a subscription yields: events in commit order, or word that it missed some and must resynchronise. */
 export type StreamItem =
-  /** `cursor` is where a reader that has this event (and those before it) resumes; see cursorOf. */
+  /** `cursor` is where a reader that has this event (and those before it) resumes; see EventCursor. */
   | { kind: "event"; event: RecordedEvent; cursor: EventCursor; lastOfCursor: boolean }
   /** Events after the reader's cursor were pruned: reload the state, then follow from `cursor`. */
   | { kind: "resync"; cursor: EventCursor };
@@ -17,13 +18,16 @@ export interface SubscribeOptions {
   signal?: AbortSignal;
 }
 
-/** The cursor of an event within a scope: an agent's stream counts generations, an organisation's `seq`. */
-export function cursorOf(scope: EventScope, event: RecordedEvent): EventCursor {
-  return scope.agent === undefined ? event.seq : event.generation;
-}
-
+/**
+ * Whether a notice may concern `scope`. A notice names the repository that committed, not the
+ * agents a shared repository is attached to (a NOTIFY payload is small), so every agent stream of
+ * the organisation reads on a shared repository's notice; its read finds whether it has the event.
+ */
 function matches(scope: EventScope, notice: EventNotice | undefined): boolean {
-  return notice === undefined || (notice.org === scope.org && (scope.agent === undefined || notice.agent === scope.agent));
+  if (notice === undefined) return true;
+  if (notice.org !== scope.org) return false;
+  if (scope.agent === undefined || notice.agent === scope.agent) return true;
+  return sharedRepositoryId(scope.agent) === undefined && sharedRepositoryId(notice.agent) !== undefined;
 }
 
 /** Every open stream holds a listener and reads on each notice of its scope: a bound keeps a flood of them from exhausting the server. */
@@ -87,12 +91,12 @@ export class EventStreams {
           cursor = await this.log.current(scope);
           yield { kind: "resync", cursor };
         }
-        for (let batch = await this.log.after(scope, cursor); batch.length > 0 && !ended(); batch = await this.log.after(scope, cursor)) {
-          for (const [i, event] of batch.entries()) {
-            cursor = cursorOf(scope, event);
+        for (let batch = await this.log.read(scope, cursor); batch.length > 0 && !ended(); batch = await this.log.read(scope, cursor)) {
+          for (const [i, { event, cursor: eventCursor }] of batch.entries()) {
+            cursor = eventCursor;
             const next = batch[i + 1];
-            // A reader far behind reads whole generations per batch (EventLog.after), so the last of a batch ends one.
-            yield { kind: "event", event, cursor, lastOfCursor: next === undefined || cursorOf(scope, next) !== cursor };
+            // A reader far behind reads whole generations per batch (EventLog.read), so the last of a batch ends one.
+            yield { kind: "event", event, cursor, lastOfCursor: next === undefined || compareCursors(next.cursor, cursor) !== 0 };
           }
         }
       }

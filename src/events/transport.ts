@@ -5,6 +5,7 @@
  */
 export interface EventNotice {
   org: string;
+  /** The repository that committed: an agent id, or `repositories/{id}`. */
   agent: string;
   generation: number;
 }

@@ -1,6 +1,6 @@
 /**
- * The JSON API's routes (DESIGN.md, Contract, "Blocks"): each handler parses the request, calls
- * one MemoryApi method and answers JSON; every error goes through apiErrorOf.
+ * The JSON API's routes (DESIGN.md, Contract, "Blocks" and "Shared memory"): each handler parses
+ * the request, calls one MemoryApi method and answers JSON; every error goes through apiErrorOf.
  */
 import { Hono, type Context } from "hono";
 import type { BlockWrite, Person } from "../blocks/api-write.ts";
@@ -10,6 +10,7 @@ import type { EventStreams } from "../events/streams.ts";
 import { isOid } from "../git/oid.ts";
 import { isValidName } from "../names.ts";
 import type { PathContent } from "../repo/browse.ts";
+import type { RepositoryName } from "../repo/layout.ts";
 import { readBody } from "./body.ts";
 import type { AppEnv } from "./env.ts";
 import type { Logger } from "./logger.ts";
@@ -22,6 +23,9 @@ const DEFAULT_HISTORY_LIMIT = 50;
 const MAX_HISTORY_LIMIT = 1000;
 const DEFAULT_SEARCH_LIMIT = 20;
 const MAX_SEARCH_LIMIT = 100;
+/** Letta Code pages repositories 50 at a time. */
+const DEFAULT_REPOSITORY_LIMIT = 50;
+const MAX_REPOSITORY_LIMIT = 1000;
 
 const invalid = (message: string) => new ApiError(400, "body.invalid", message);
 const badQuery = (message: string) => new ApiError(400, "query.invalid", message);
@@ -30,6 +34,21 @@ function agentOf(c: Context<AppEnv>): string {
   const agent = c.req.param("agent") ?? "";
   if (!isValidName(agent)) throw new ApiError(404, "agent.unknown", `invalid agent id ${JSON.stringify(agent)}`);
   return agent;
+}
+
+/** A shared repository's id; one that cannot be an id is as unknown as any other. */
+function checkRepositoryId(id: string): string {
+  if (!isValidName(id)) throw new ApiError(404, "repository.unknown", `repository ${JSON.stringify(id)} does not exist`);
+  return id;
+}
+
+const repositoryIdOf = (c: Context<AppEnv>) => checkRepositoryId(c.req.param("id") ?? "");
+
+function offsetOf(c: Context<AppEnv>): number {
+  const text = c.req.query("offset");
+  if (text === undefined) return 0;
+  if (!/^\d{1,9}$/.test(text)) throw badQuery("offset must be a whole number");
+  return Number(text);
 }
 
 function limitOf(c: Context<AppEnv>, fallback: number, most: number): number {
@@ -135,26 +154,33 @@ export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOp
     return c.json({ error: { code: answer.code, message: answer.message, ...answer.details } }, answer.status, headers);
   });
 
-  app.get("/agents/:agent/blocks", async (c) => c.json(await api.blocks(c.get("org"), agentOf(c))));
-  app.get("/agents/:agent/blocks/:label{.+}", async (c) => {
-    const block = await api.block(c.get("org"), agentOf(c), c.req.param("label"));
-    return c.json(block, 200, { ETag: `"${block.commit}"` });
-  });
-  app.put("/agents/:agent/blocks/:label{.+}", async (c) => {
-    const answer = await api.writeBlock(c.get("org"), agentOf(c), await blockWrite(c, true));
-    return c.json(answer, 200, { ETag: `"${answer.commit}"` });
-  });
-  app.delete("/agents/:agent/blocks/:label{.+}", async (c) => {
-    const answer = await api.writeBlock(c.get("org"), agentOf(c), await blockWrite(c, false));
-    return c.json(answer, 200, { ETag: `"${answer.commit}"` });
-  });
+  // Blocks, files and change events of a repository: an agent's own memory, or a shared repository by id.
+  const repositoryRoutes: [string, (c: Context<AppEnv>) => RepositoryName | Promise<RepositoryName>][] = [
+    ["/agents/:agent", agentOf],
+    ["/repositories/:id", (c) => api.sharedRepository(c.get("org"), repositoryIdOf(c))],
+  ];
+  for (const [prefix, repoOf] of repositoryRoutes) {
+    app.get(`${prefix}/blocks`, async (c) => c.json(await api.blocks(c.get("org"), await repoOf(c))));
+    app.get(`${prefix}/blocks/:label{.+}`, async (c) => {
+      const block = await api.block(c.get("org"), await repoOf(c), c.req.param("label"));
+      return c.json(block, 200, { ETag: `"${block.commit}"` });
+    });
+    for (const [method, update] of [["put", true], ["delete", false]] as const) {
+      app[method](`${prefix}/blocks/:label{.+}`, async (c) => {
+        const repo = await repoOf(c);
+        const answer = await api.writeBlock(c.get("org"), repo, await blockWrite(c, update));
+        return c.json(answer, 200, { ETag: `"${answer.commit}"` });
+      });
+    }
 
-  const files = async (c: Context<AppEnv>, path: string) => {
-    const answer = await api.files(c.get("org"), agentOf(c), c.req.query("ref") ?? "HEAD", path);
-    return c.json({ ref: answer.ref, commit: answer.commit, path: answer.path, ...contentJson(answer.content) });
-  };
-  app.get("/agents/:agent/files", (c) => files(c, ""));
-  app.get("/agents/:agent/files/:path{.+}", (c) => files(c, c.req.param("path").replace(/\/+$/, "")));
+    const files = async (c: Context<AppEnv>, path: string) => {
+      const answer = await api.files(c.get("org"), await repoOf(c), c.req.query("ref") ?? "HEAD", path);
+      return c.json({ ref: answer.ref, commit: answer.commit, path: answer.path, ...contentJson(answer.content) });
+    };
+    app.get(`${prefix}/files`, (c) => files(c, ""));
+    app.get(`${prefix}/files/:path{.+}`, (c) => files(c, c.req.param("path").replace(/\/+$/, "")));
+    if (events) app.get(`${prefix}/events`, async (c) => eventStreamResponse(events.streams, { org: c.get("org"), agent: await repoOf(c) }, c.req.raw, events));
+  }
 
   app.get("/agents/:agent/history", async (c) => {
     const path = c.req.query("path") || undefined;
@@ -167,13 +193,40 @@ export function apiRoutes(api: MemoryApi, logger: Logger, events?: EventRoutesOp
     if (text.trim() === "") throw badQuery("q must name the text to search for");
     const agent = c.req.query("agent");
     if (agent !== undefined && !isValidName(agent)) throw badQuery(`invalid agent id ${JSON.stringify(agent)}`);
-    const hits = await api.search(c.get("org"), text, { agent, limit: limitOf(c, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT) });
-    return c.json({ results: hits.map(({ repo, ...hit }) => ({ agent: repo, ...hit })) });
+    return c.json({ results: await api.search(c.get("org"), text, { agent, limit: limitOf(c, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT) }) });
   });
 
-  if (events) {
-    app.get("/agents/:agent/events", (c) => eventStreamResponse(events.streams, { org: c.get("org"), agent: agentOf(c) }, c.req.raw, events));
-    app.get("/events", (c) => eventStreamResponse(events.streams, { org: c.get("org") }, c.req.raw, events));
-  }
+  app.post("/repositories", async (c) => {
+    const { name } = await jsonBody(c, true);
+    if (typeof name !== "string") throw invalid("name must be a string");
+    return c.json(await api.createRepository(c.get("org"), name), 201);
+  });
+  app.get("/repositories", async (c) =>
+    c.json(await api.listRepositories(c.get("org"), { limit: limitOf(c, DEFAULT_REPOSITORY_LIMIT, MAX_REPOSITORY_LIMIT), offset: offsetOf(c) })),
+  );
+  app.get("/repositories/:id", async (c) => c.json(await api.repository(c.get("org"), repositoryIdOf(c))));
+  app.delete("/repositories/:id", async (c) => {
+    await api.deleteRepository(c.get("org"), repositoryIdOf(c));
+    return c.body(null, 204);
+  });
+  app.get("/repositories/:id/versions", async (c) => {
+    const path = c.req.query("path") || undefined;
+    const commits = await api.versions(c.get("org"), repositoryIdOf(c), { path, limit: limitOf(c, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT) });
+    return c.json({ commits });
+  });
+
+  app.get("/agents/:agent/repositories", async (c) => c.json({ repositories: await api.agentRepositories(c.get("org"), agentOf(c)) }));
+  app.post("/agents/:agent/repositories", async (c) => {
+    const agent = agentOf(c);
+    const { repository_id: id } = await jsonBody(c, true);
+    if (typeof id !== "string") throw invalid("repository_id must be a string");
+    return c.json(await api.attach(c.get("org"), agent, checkRepositoryId(id)));
+  });
+  app.delete("/agents/:agent/repositories/:id", async (c) => {
+    await api.detach(c.get("org"), agentOf(c), repositoryIdOf(c));
+    return c.body(null, 204);
+  });
+
+  if (events) app.get("/events", (c) => eventStreamResponse(events.streams, { org: c.get("org") }, c.req.raw, events));
   return app;
 }

@@ -48,10 +48,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.notFound((c) => c.text("not found\n", 404));
   app.use(requestLog(options));
   mountOperationsRoutes(app, options);
-  for (const base of GIT_BASES) app.use(`${base}/:agent/state.git/*`, authenticate(options));
+  for (const base of GIT_BASES) for (const repository of ["state.git", "repositories"]) app.use(`${base}/:agent/${repository}/*`, authenticate(options));
   mountGitRoutes(app, options);
   if (options.memoryApi) {
-    for (const path of ["/v1/agents/*", "/v1/search", "/v1/events"]) app.use(path, authenticate(options, jsonChallenge));
+    for (const path of ["/v1/agents/*", "/v1/search", "/v1/events", "/v1/repositories", "/v1/repositories/*"]) app.use(path, authenticate(options, jsonChallenge));
     app.route("/v1", apiRoutes(options.memoryApi, logger, options.events));
   }
   if (options.ui) app.route("/", uiRoutes(options.ui));

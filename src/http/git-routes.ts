@@ -12,10 +12,26 @@ import type { AppEnv } from "./env.ts";
 import type { Metrics } from "./metrics.ts";
 import type { RequestRecord } from "./request-log.ts";
 
-/** What the git routes need of the repository layer; one org's repositories are `{org}/{agent}`. */
+/**
+ * The repository a git URL addresses within the key's organisation: an agent's own memory
+ * (`{agent}/state.git`), or the shared repository named `shared` as attached to that agent
+ * (`{agent}/repositories/{shared}.git`).
+ */
+export interface GitAddress {
+  agent: string;
+  shared?: string;
+}
+
+/** One addressed repository, resolved for one request. */
+export interface GitTarget {
+  snapshot(): Promise<RepositorySnapshot>;
+  push(request: PushRequest, pusher: { admin: boolean }): Promise<PushOutcome>;
+}
+
+/** What the git routes need of the repository layer. */
 export interface GitRepositories {
-  snapshot(org: string, agentId: string): Promise<RepositorySnapshot>;
-  push(org: string, agentId: string, request: PushRequest, pusher: { admin: boolean }): Promise<PushOutcome>;
+  /** The addressed repository; undefined when there is none for this agent (a shared repository not attached to it). */
+  resolve(org: string, address: GitAddress): Promise<GitTarget | undefined> | GitTarget | undefined;
 }
 
 export interface GitRoutesOptions {
@@ -29,13 +45,24 @@ export interface GitRoutesOptions {
 /** The bases of the Contract: `/v1/git` and `/git` (the path a Letta server proxies to). */
 export const GIT_BASES = ["/v1/git", "/git"];
 
-const ROOT_GIT_PATH = /^\/[^/]+\/state\.git(\/|$)/;
+/**
+ * Where each repository of an agent is, below `{base}/{agent}`; a shared repository's segment is
+ * `{name}.git` (checked in addressOf, so that the route, also a metrics label, stays plain).
+ */
+export const GIT_REPOSITORY_PATHS = ["state.git", "repositories/:shared"];
+
+const GIT_SUFFIX = ".git";
+/** The answer for a shared repository that does not exist or is not attached to the agent: the same for both. */
+const NO_SUCH_REPOSITORY = "not found: no such repository";
+
+const ROOT_GIT_PATH = /^\/[^/]+\/(?:state\.git|repositories\/[^/]+\.git)(\/|$)/;
 
 /**
- * The routing path of a request: git paths at the root (`/{agent}/state.git/...`, where the
- * previous service's proxy forwards with `/v1/git` stripped) are served as under `/git`. Mapped
- * before routing rather than routed as a third base: a root pattern would turn every request's
- * route lookup into a slower kind (measured 3x on the up-to-date fetch).
+ * The routing path of a request: git paths at the root (`/{agent}/state.git/...` and
+ * `/{agent}/repositories/{name}.git/...`, where the previous service's proxy forwards with
+ * `/v1/git` stripped) are served as under `/git`. Mapped before routing rather than routed as a
+ * third base: a root pattern would turn every request's route lookup into a slower kind
+ * (measured 3x on the up-to-date fetch).
  */
 export function routingPath(path: string): string {
   return ROOT_GIT_PATH.test(path) ? `/git${path}` : path;
@@ -60,84 +87,84 @@ function bytes(c: Context<AppEnv>, body: Uint8Array, headers: Record<string, str
   return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
 }
 
-function agentOf(c: Context): string | undefined {
+/** The repository the path addresses, or why it addresses none. */
+function addressOf(c: Context): GitAddress | { refusal: string } {
   const agent = c.req.param("agent");
-  return agent !== undefined && isValidName(agent) ? agent : undefined;
+  if (agent === undefined || !isValidName(agent)) return { refusal: "not found: invalid agent id" };
+  const segment = c.req.param("shared");
+  if (segment === undefined) return { agent };
+  if (!segment.endsWith(GIT_SUFFIX)) return { refusal: NO_SUCH_REPOSITORY };
+  return { agent, shared: segment.slice(0, -GIT_SUFFIX.length) };
 }
 
 export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): void {
   const { repositories, maxBodyBytes, metrics, offload } = options;
 
-  const requireAgent = (c: Context<AppEnv>): string | Response => {
-    const agent = agentOf(c);
-    if (agent === undefined) return text(c, 404, "not found: invalid agent id");
-    c.get("record").agent = agent;
-    return agent;
+  /** The addressed repository, or the 404 answer: an unattached shared repository is as absent as a nonexistent one. */
+  const requireTarget = async (c: Context<AppEnv>): Promise<GitTarget | Response> => {
+    const address = addressOf(c);
+    if ("refusal" in address) return text(c, 404, address.refusal);
+    const record = c.get("record");
+    record.agent = address.agent;
+    record.repository = address.shared;
+    const target = await repositories.resolve(c.get("org"), address);
+    return target ?? text(c, 404, NO_SUCH_REPOSITORY);
   };
 
   for (const base of GIT_BASES) {
-    app.get(`${base}/:agent/state.git/info/refs`, async (c) => {
-      const agent = requireAgent(c);
-      if (agent instanceof Response) return agent;
-      const service = c.req.query("service") ?? "";
-      c.get("record").service = service;
-      // Only the smart protocol is served; the dumb one would expose raw storage (gitprotocol-http).
-      if (!isGitService(service)) return text(c, 403, `unsupported service ${JSON.stringify(service)}`);
-      const snapshot = await repositories.snapshot(c.get("org"), agent);
-      const body = advertise(snapshot, service, parseProtocolVersion(c.req.header("git-protocol")));
-      return bytes(c, body, { "Content-Type": advertisementContentType(service), ...NO_CACHE });
-    });
-
-    for (const service of ["git-upload-pack", "git-receive-pack"] as const) {
-      app.post(`${base}/:agent/state.git/${service}`, async (c) => {
-        const record = c.get("record");
-        record.service = service;
-        const agent = requireAgent(c);
-        if (agent instanceof Response) return agent;
-        if (c.req.header("content-type") !== `application/x-${service}-request`) {
-          return text(c, 415, `expected Content-Type application/x-${service}-request`);
-        }
-        let body: Uint8Array;
-        try {
-          body = await readBody(c.req.raw, maxBodyBytes);
-        } catch (error) {
-          if (error instanceof BodyTooLargeError) return text(c, 413, error.message);
-          if (error instanceof BadBodyError) return text(c, 400, error.message);
-          throw error;
-        }
-        record.bytesIn = body.length;
-        const org = c.get("org");
-        const headers = { "Content-Type": resultContentType(service), ...NO_CACHE };
-        try {
-          const answer = await serviceAnswer(service, org, agent, body, c.req.header("git-protocol"), record, c.get("admin"));
-          if (answer instanceof ReadableStream) return c.body(answer as ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
-          record.refusal ??= errorPacketMessage(answer);
-          return bytes(c, answer, headers);
-        } catch (error) {
-          if (error instanceof GitError) return text(c, 400, error.message);
-          throw error;
-        }
+    for (const repository of GIT_REPOSITORY_PATHS) {
+      app.get(`${base}/:agent/${repository}/info/refs`, async (c) => {
+        const service = c.req.query("service") ?? "";
+        c.get("record").service = service;
+        const target = await requireTarget(c);
+        if (target instanceof Response) return target;
+        // Only the smart protocol is served; the dumb one would expose raw storage (gitprotocol-http).
+        if (!isGitService(service)) return text(c, 403, `unsupported service ${JSON.stringify(service)}`);
+        const body = advertise(await target.snapshot(), service, parseProtocolVersion(c.req.header("git-protocol")));
+        return bytes(c, body, { "Content-Type": advertisementContentType(service), ...NO_CACHE });
       });
+
+      for (const service of ["git-upload-pack", "git-receive-pack"] as const) {
+        app.post(`${base}/:agent/${repository}/${service}`, async (c) => {
+          const record = c.get("record");
+          record.service = service;
+          const target = await requireTarget(c);
+          if (target instanceof Response) return target;
+          if (c.req.header("content-type") !== `application/x-${service}-request`) {
+            return text(c, 415, `expected Content-Type application/x-${service}-request`);
+          }
+          let body: Uint8Array;
+          try {
+            body = await readBody(c.req.raw, maxBodyBytes);
+          } catch (error) {
+            if (error instanceof BodyTooLargeError) return text(c, 413, error.message);
+            if (error instanceof BadBodyError) return text(c, 400, error.message);
+            throw error;
+          }
+          record.bytesIn = body.length;
+          const headers = { "Content-Type": resultContentType(service), ...NO_CACHE };
+          try {
+            const answer = await serviceAnswer(service, target, body, c.req.header("git-protocol"), record, c.get("admin"));
+            if (answer instanceof ReadableStream) return c.body(answer as ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);
+            record.refusal ??= errorPacketMessage(answer);
+            return bytes(c, answer, headers);
+          } catch (error) {
+            if (error instanceof GitError) return text(c, 400, error.message);
+            throw error;
+          }
+        });
+      }
     }
   }
 
-  async function serviceAnswer(
-    service: GitService,
-    org: string,
-    agent: string,
-    body: Uint8Array,
-    protocolHeader: string | undefined,
-    record: RequestRecord,
-    admin: boolean,
-  ) {
+  async function serviceAnswer(service: GitService, target: GitTarget, body: Uint8Array, protocolHeader: string | undefined, record: RequestRecord, admin: boolean) {
     if (service === "git-upload-pack") {
-      const snapshot = await repositories.snapshot(org, agent);
-      return uploadPack(snapshot, body, { protocolVersion: parseProtocolVersion(protocolHeader), onPackSent: (objects) => metrics.packSent(objects), offload });
+      return uploadPack(await target.snapshot(), body, { protocolVersion: parseProtocolVersion(protocolHeader), onPackSent: (objects) => metrics.packSent(objects), offload });
     }
     return handleReceivePack(body, async (request) => {
       // Counted first: a worker thread may take the pack's buffer.
       const objects = packObjectCount(request.pack);
-      const outcome = await repositories.push(org, agent, request, { admin });
+      const outcome = await target.push(request, { admin });
       if (outcome.unpackError === undefined) metrics.packReceived(objects);
       record.refusal = pushRefusal(outcome);
       return outcome;

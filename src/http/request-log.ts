@@ -10,6 +10,8 @@ export interface RequestRecord {
   readonly id: string;
   /** The agent the request names, once a route has validated it. */
   agent?: string;
+  /** The shared repository a git request names (`{agent}/repositories/{name}.git`). */
+  repository?: string;
   /** The git service, e.g. `git-upload-pack`. */
   service?: string;
   /** Why the request was refused: an error answer's message, an `ERR` packet, a push's `ng` reasons. */
@@ -62,6 +64,7 @@ export function requestLog(options: RequestLogOptions): MiddlewareHandler<AppEnv
         bytes_out: bytesOut,
         org: c.get("org"),
         agent: record.agent,
+        repository: record.repository,
         service: record.service,
         refusal: record.refusal,
         aborted: aborted || undefined,
@@ -78,7 +81,7 @@ export function operationOf(route: string): Operation {
   if (route.endsWith("/git-upload-pack")) return "upload-pack";
   if (route.endsWith("/git-receive-pack")) return "receive-pack";
   // Event streams last minutes to hours: apart, so that they do not swamp the API's latencies.
-  if (route === "/v1/events" || route === "/v1/agents/:agent/events") return "events";
+  if (["/v1/events", "/v1/agents/:agent/events", "/v1/repositories/:id/events"].includes(route)) return "events";
   return route.startsWith("/v1/") && !route.startsWith("/v1/git/") ? "api" : "other";
 }
 

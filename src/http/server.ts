@@ -1,10 +1,11 @@
 import type { PackLimits } from "../git/pack/types.ts";
 import { Accounts } from "../db/accounts.ts";
-import { memoryRulesCheck, type MemoryRulesConfig } from "../blocks/push-check.ts";
+import type { MemoryRulesConfig } from "../blocks/push-check.ts";
 import { MemoryMirror } from "../db/mirror.ts";
 import { Sessions } from "../db/sessions.ts";
 import { DEFAULT_RETENTION, EventLog } from "../db/events.ts";
 import { deploymentRepositories } from "../db/repositories.ts";
+import { SharedRepositories } from "../db/shared-repositories.ts";
 import { WebhookStore } from "../db/webhooks.ts";
 import { openEventTransport } from "../events/open.ts";
 import { EventStreams } from "../events/streams.ts";
@@ -14,6 +15,7 @@ import { DEFAULT_COMPACTION } from "../repo/repository.ts";
 import { openStore } from "../storage/open.ts";
 import { COMMIT, VERSION } from "../version.ts";
 import { createApp } from "./app.ts";
+import { gitTargets } from "./git-targets.ts";
 import { timeCalls } from "./call-timing.ts";
 import { listen, type TlsFiles } from "./listener.ts";
 import { createLogger, type LogLevel } from "./logger.ts";
@@ -107,26 +109,17 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     onBackgroundError: logError("background work failed"),
     metrics: metrics.repositoryCache,
   });
+  const shared = new SharedRepositories(db);
   const mirror = new MemoryMirror(db);
   const events = { streams: eventStreams, heartbeatMs: config.events.heartbeatMs };
-  const snapshot = (org: string, agent: string) => repositories.snapshot(org, agent);
   const app = createApp({
     accounts,
     trustOrgHeader: config.trustOrgHeader,
     maxBodyBytes: config.limits.maxBodyBytes,
-    memoryApi: new MemoryApi({ repositories, mirror, memory: config.memory }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror, memory: config.memory }),
     events,
-    ui: { accounts, sessions: new Sessions(db), repositories: { snapshot }, mirror, blockLayout: config.memory.blockLayout, events },
-    repositories: {
-      snapshot,
-      push: (org, agent, request, { admin }) =>
-        repositories.push(org, agent, {
-          ...request,
-          allowForcePush: config.allowForcePush,
-          limits: config.limits,
-          checkUpdate: memoryRulesCheck(config.memory, "memfs", admin),
-        }),
-    },
+    ui: { accounts, sessions: new Sessions(db), repositories, shared, mirror, blockLayout: config.memory.blockLayout, events },
+    repositories: gitTargets({ repositories, shared, memory: config.memory, allowForcePush: config.allowForcePush, limits: config.limits }),
     logger,
     metrics,
     offload: workers?.writePack,

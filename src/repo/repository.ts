@@ -7,7 +7,7 @@ import type { RefUpdate, RefUpdateStatus } from "../git/refname.ts";
 import { EMPTY_MANIFEST, type AlongsideCommit, type Manifest, type ManifestStore } from "../db/manifests.ts";
 import type { BlobStore } from "../storage/blob-store.ts";
 import type { RepositoryCacheMetrics } from "./cache-metrics.ts";
-import { parsePackFileKey, repositoryKeys, type RepositoryKeys } from "./layout.ts";
+import { parsePackFileKey, repositoryKeys, type RepositoryKeys, type RepositoryName } from "./layout.ts";
 import { legacyManifestKey, parseLegacyManifest } from "./legacy-manifest.ts";
 import { inThreadPackWork, type PackWork } from "./pack-work.ts";
 import { loadedPackBytes, MissingPackError, packObjects, readPack, storePack, type LoadedPack } from "./packs.ts";
@@ -23,7 +23,7 @@ export type WriteSource = "git" | "api" | "maintenance";
 /** A committed change of refs, for the layers above (the SQL mirror, the agent registry). */
 export interface CommitEvent {
   readonly org: string;
-  readonly agent: string;
+  readonly repo: RepositoryName;
   readonly source: WriteSource;
   readonly before: Snapshot;
   readonly after: Snapshot;
@@ -41,7 +41,7 @@ export type CommitHook = (event: CommitEvent) => Promise<readonly string[] | voi
 /** A change of refs about to be committed: what work in the same transaction (the SQL mirror) sees. */
 export interface PendingCommit {
   readonly org: string;
-  readonly agent: string;
+  readonly repo: RepositoryName;
   readonly source: WriteSource;
   readonly before: Snapshot;
   /** The repository's objects and the objects the write adds. */
@@ -183,7 +183,7 @@ class CachedRepository {
   constructor(
     readonly keys: RepositoryKeys,
     readonly org: string,
-    readonly agent: string,
+    readonly repo: RepositoryName,
     readonly objects: ObjectDatabase,
   ) {}
 
@@ -222,10 +222,23 @@ export class Repositories {
     this.packWork = options.packWork ?? inThreadPackWork(this.codec);
   }
 
-  /** The current snapshot of `{org}/{agent}`; a never-written repository is empty (HEAD → refs/heads/main). */
-  async snapshot(org: string, agent: string): Promise<Snapshot> {
-    const entry = this.entry(repositoryKeys(org, agent), org, agent);
-    const generation = (await this.manifests.generation(org, agent)) ?? (await this.adoptLegacyManifest(entry));
+  /** The current snapshot of `{org}/{repo}`; a never-written repository is empty (HEAD → refs/heads/main). */
+  async snapshot(org: string, repo: RepositoryName): Promise<Snapshot> {
+    const entry = this.entry(repositoryKeys(org, repo), org, repo);
+    return this.snapshotOf(entry, await this.manifests.generation(org, repo));
+  }
+
+  /**
+   * The snapshot of `{org}/{repo}` whose manifest row the caller has just read the generation of
+   * (undefined: no row), so that a request resolving its repository in the database (a shared
+   * repository's attachment) makes no second read for the freshness check.
+   */
+  async snapshotAt(org: string, repo: RepositoryName, rowGeneration: number | undefined): Promise<Snapshot> {
+    return this.snapshotOf(this.entry(repositoryKeys(org, repo), org, repo), rowGeneration);
+  }
+
+  private async snapshotOf(entry: CachedRepository, rowGeneration: number | undefined): Promise<Snapshot> {
+    const generation = rowGeneration ?? (await this.adoptLegacyManifest(entry));
     if (entry.latest && entry.latest.manifest.generation >= generation) {
       this.options.metrics?.hit();
       return entry.latest;
@@ -247,8 +260,8 @@ export class Repositories {
    * current snapshot and commits the accepted ones with one manifest swap, judging again after
    * a lost race. Nothing is visible unless the swap succeeds.
    */
-  async push(org: string, agent: string, request: PushRequest): Promise<PushResult> {
-    const first = await this.snapshot(org, agent);
+  async push(org: string, repo: RepositoryName, request: PushRequest): Promise<PushResult> {
+    const first = await this.snapshot(org, repo);
     let incoming: IncomingObjects = {};
     try {
       if (request.pack !== undefined && request.pack.length > 0) incoming = await this.packWork.receive(first.objects, request.pack, request.limits);
@@ -257,10 +270,10 @@ export class Repositories {
       const statuses = request.updates.map(({ ref }): RefUpdateStatus => ({ ref, ok: false, reason: Reason.unpackerError }));
       return { unpackError: error.message, statuses, messages: [] };
     }
-    const outcome = await this.oneWriteAtATime(repositoryKeys(org, agent).id, () =>
+    const outcome = await this.oneWriteAtATime(repositoryKeys(org, repo).id, () =>
       this.transact(
         org,
-        agent,
+        repo,
         async (snapshot) => {
           const judgement = await judgeUpdates(snapshot, incoming, request, this.codec);
           const needsPack = incoming.dangling === undefined && judgement.accepted.some(({ newOid }) => newOid !== ZERO_OID);
@@ -277,9 +290,9 @@ export class Repositories {
    * returns the updates and the new objects they need; after a lost race it runs again on the
    * new snapshot. Each update must already be valid for the snapshot it was planned on.
    */
-  async write<T>(org: string, agent: string, plan: (snapshot: Snapshot) => Promise<WritePlan<T>>): Promise<WriteResult<T>> {
-    const outcome = await this.oneWriteAtATime(repositoryKeys(org, agent).id, () =>
-      this.transact(org, agent, async (snapshot) => {
+  async write<T>(org: string, repo: RepositoryName, plan: (snapshot: Snapshot) => Promise<WritePlan<T>>): Promise<WriteResult<T>> {
+    const outcome = await this.oneWriteAtATime(repositoryKeys(org, repo).id, () =>
+      this.transact(org, repo, async (snapshot) => {
         const { updates, objects, result } = await plan(snapshot);
         const addPack = objects && objects.length > 0 ? await packObjects(objects, this.codec, snapshot.objects.cache) : undefined;
         return { change: { updates, addPack }, result };
@@ -309,17 +322,17 @@ export class Repositories {
   }
 
   /**
-   * Merges the packs of `{org}/{agent}` into one when there are more than `maxPacks` (or, with
+   * Merges the packs of `{org}/{repo}` into one when there are more than `maxPacks` (or, with
    * `force`, whenever that drops something), keeping every object reachable from the refs and
    * every object of a pack younger than the grace period; then deletes pack files no manifest
    * names that are older than the grace period. A reader that finds a pack gone reads the
    * manifest again (see load); a push that raced the merge is judged again on the merged
    * repository, and the merge is planned again when the refs moved.
    */
-  async compact(org: string, agent: string, options: CompactionOptions = this.compaction || DEFAULT_COMPACTION): Promise<CompactionResult> {
-    const keys = repositoryKeys(org, agent);
+  async compact(org: string, repo: RepositoryName, options: CompactionOptions = this.compaction || DEFAULT_COMPACTION): Promise<CompactionResult> {
+    const keys = repositoryKeys(org, repo);
     let merged: MergedPacks | undefined;
-    const outcome = await this.transact(org, agent, async (snapshot) => {
+    const outcome = await this.transact(org, repo, async (snapshot) => {
       const packs = snapshot.manifest.packs;
       if (packs.length === 0 || (!options.force && packs.length <= Math.max(1, options.maxPacks))) return { change: { updates: [] }, result: undefined };
       if (!merged || merged.refs !== snapshot.refs || ![...merged.sources].every((name) => packs.includes(name))) {
@@ -328,10 +341,22 @@ export class Repositories {
       if (packs.length === 1 && merged.droppedObjects === 0) return { change: { updates: [] }, result: undefined };
       return { change: { updates: [], addPack: merged.pack, removePacks: merged.sources }, result: undefined };
     }, { source: "maintenance" });
-    const current = outcome.committed ?? (await this.snapshot(org, agent));
+    const current = outcome.committed ?? (await this.snapshot(org, repo));
     const deleted = await this.deleteGarbage(keys, current.manifest, options.gracePeriodMs);
     if (!outcome.committed || !merged) return { mergedPacks: 0, droppedObjects: 0, deleted };
     return { pack: merged.pack?.name, mergedPacks: merged.sources.size, droppedObjects: merged.droppedObjects, deleted };
+  }
+
+  /**
+   * Deletes every pack file of `{org}/{repo}` and forgets its cached copy: for a repository whose
+   * manifest row is gone (a deleted shared repository), so that nothing names the files any more.
+   */
+  async deleteFiles(org: string, repo: RepositoryName): Promise<number> {
+    const keys = repositoryKeys(org, repo);
+    this.cached.delete(keys.id);
+    const files = await this.store.list(keys.packsPrefix);
+    await Promise.all(files.map(({ key }) => this.store.delete(key)));
+    return files.length;
   }
 
   /** Resolves when the background compactions started so far have finished. */
@@ -339,17 +364,17 @@ export class Repositories {
     while (this.compacting.size > 0) await Promise.all(this.compacting.values());
   }
 
-  private entry(keys: RepositoryKeys, org: string, agent: string): CachedRepository {
+  private entry(keys: RepositoryKeys, org: string, repo: RepositoryName): CachedRepository {
     let entry = this.cached.get(keys.id);
     if (entry) this.cached.delete(keys.id);
-    else entry = new CachedRepository(keys, org, agent, new ObjectDatabase(this.codec, { cacheBytes: this.objectCacheBytes }));
+    else entry = new CachedRepository(keys, org, repo, new ObjectDatabase(this.codec, { cacheBytes: this.objectCacheBytes }));
     this.cached.set(keys.id, entry);
     return entry;
   }
 
   private async load(entry: CachedRepository): Promise<Snapshot> {
     for (let attempt = 1; ; attempt++) {
-      const manifest = (await this.manifests.read(entry.org, entry.agent)) ?? EMPTY_MANIFEST;
+      const manifest = (await this.manifests.read(entry.org, entry.repo)) ?? EMPTY_MANIFEST;
       try {
         const packs = await Promise.all(manifest.packs.map((name) => this.loadPack(entry, name)));
         return this.install(entry, manifest, packs);
@@ -380,7 +405,7 @@ export class Repositories {
   private install(entry: CachedRepository, manifest: Manifest, packs: readonly LoadedPack[]): Snapshot {
     const snapshot: Snapshot = {
       org: entry.org,
-      agent: entry.agent,
+      repo: entry.repo,
       head: manifest.head,
       refs: manifest.refs,
       objects: entry.objects,
@@ -423,13 +448,13 @@ export class Repositories {
    */
   private async transact<T>(
     org: string,
-    agent: string,
+    repo: RepositoryName,
     planner: Planner<T>,
     { source, pushOptions = [] }: { source: WriteSource; pushOptions?: readonly string[] },
   ): Promise<TransactionOutcome<T>> {
-    const keys = repositoryKeys(org, agent);
+    const keys = repositoryKeys(org, repo);
     const stored = new Set<string>();
-    let snapshot = await this.snapshot(org, agent);
+    let snapshot = await this.snapshot(org, repo);
     for (let attempt = 1; ; attempt++) {
       const { change, result } = await planner(snapshot);
       if (change.updates.length === 0 && !change.addPack && !change.removePacks) return { result, contended: false, messages: [] };
@@ -442,7 +467,7 @@ export class Repositories {
         change.updates.length > 0
           ? await this.options.inTransaction?.({
               org,
-              agent,
+              repo,
               source,
               before: snapshot,
               objects: withPack(snapshot.objects, change.addPack, this.codec),
@@ -450,19 +475,19 @@ export class Repositories {
               generation: manifest.generation,
             })
           : undefined;
-      if (await this.manifests.commit(org, agent, manifest, alongside)) {
+      if (await this.manifests.commit(org, repo, manifest, alongside)) {
         const committed = await this.installCommitted(keys, snapshot, manifest, change.addPack);
-        const messages = change.updates.length > 0 ? await this.notify({ org, agent, source, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
-        this.compactInBackground(org, agent, manifest);
+        const messages = change.updates.length > 0 ? await this.notify({ org, repo, source, before: snapshot, after: committed, updates: change.updates, pushOptions }) : [];
+        this.compactInBackground(org, repo, manifest);
         return { result, committed, contended: false, messages };
       }
       if (attempt === MAX_WRITE_ATTEMPTS) return { result, contended: true, messages: [] };
-      snapshot = await this.snapshot(org, agent);
+      snapshot = await this.snapshot(org, repo);
     }
   }
 
   private async installCommitted(keys: RepositoryKeys, before: Snapshot, manifest: Manifest, added?: LoadedPack): Promise<Snapshot> {
-    const entry = this.entry(keys, before.org, before.agent);
+    const entry = this.entry(keys, before.org, before.repo);
     const packs = await Promise.all(manifest.packs.map((name) => (name === added?.name ? added : this.loadPack(entry, name))));
     return this.install(entry, manifest, packs);
   }
@@ -480,8 +505,8 @@ export class Repositories {
       return 0;
     }
     const manifest = parseLegacyManifest(legacy);
-    await this.manifests.insertIfAbsent(entry.org, entry.agent, { ...manifest, generation: Math.max(1, manifest.generation) });
-    return (await this.manifests.generation(entry.org, entry.agent)) ?? 0;
+    await this.manifests.insertIfAbsent(entry.org, entry.repo, { ...manifest, generation: Math.max(1, manifest.generation) });
+    return (await this.manifests.generation(entry.org, entry.repo)) ?? 0;
   }
 
   private async notify(event: CommitEvent): Promise<string[]> {
@@ -493,10 +518,10 @@ export class Repositories {
     }
   }
 
-  private compactInBackground(org: string, agent: string, manifest: Manifest): void {
-    const { id } = repositoryKeys(org, agent);
+  private compactInBackground(org: string, repo: RepositoryName, manifest: Manifest): void {
+    const { id } = repositoryKeys(org, repo);
     if (!this.compaction || manifest.packs.length <= this.compaction.maxPacks || this.compacting.has(id)) return;
-    const run = this.compact(org, agent, this.compaction)
+    const run = this.compact(org, repo, this.compaction)
       .then(
         () => undefined,
         (error: unknown) => this.options.onBackgroundError?.(error),
@@ -510,7 +535,7 @@ export class Repositories {
    * younger than the grace period, stored deltas reused; no pack when nothing is kept.
    */
   private async mergePacks(snapshot: Snapshot, packTimes: ReadonlyMap<string, Date>, gracePeriodMs: number): Promise<MergedPacks> {
-    const entry = this.entry(repositoryKeys(snapshot.org, snapshot.agent), snapshot.org, snapshot.agent);
+    const entry = this.entry(repositoryKeys(snapshot.org, snapshot.repo), snapshot.org, snapshot.repo);
     const sources = new Set(snapshot.manifest.packs);
     const packs = await Promise.all([...sources].map((name) => this.loadPack(entry, name)));
     const cutoff = Date.now() - gracePeriodMs;

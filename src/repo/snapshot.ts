@@ -1,6 +1,7 @@
 import type { ObjectDatabase } from "../git/odb/index.ts";
 import type { Oid } from "../git/oid.ts";
 import type { Manifest } from "../db/manifests.ts";
+import type { RepositoryName } from "./layout.ts";
 
 /**
  * One consistent view of a repository (the protocol's RepositorySnapshot): the refs of one
@@ -9,7 +10,8 @@ import type { Manifest } from "../db/manifests.ts";
  */
 export interface Snapshot {
   readonly org: string;
-  readonly agent: string;
+  /** The repository's name within the organisation (see RepositoryName). */
+  readonly repo: RepositoryName;
   /** HEAD's symbolic target; it may be unborn (absent from `refs`). */
   readonly head: string;
   readonly refs: ReadonlyMap<string, Oid>;

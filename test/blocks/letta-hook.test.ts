@@ -259,6 +259,14 @@ const V2_CASES: HookCase[] = [
 
 const SHARED_CASES: HookCase[] = [
   { name: "a nested file needs no index", change: { "docs/plans/q3.md": v2("Q3", "plans", "v") }, codes: [] },
+  { name: "a block written by the API", change: { "notes.md": writeBlockFile("v2", "notes.md", undefined, { value: "v", description: AWKWARD }) }, codes: [] },
+  {
+    name: "a block rewritten by the API keeps its front matter",
+    base: { "docs/plan.md": v2("Plan", "the plan", "old") },
+    change: { "docs/plan.md": writeBlockFile("v2", "docs/plan.md", new TextEncoder().encode(v2("Plan", "the plan", "old")), { value: "new" }) },
+    codes: [],
+  },
+  { name: "a description only", change: { "notes.md": writeBlockFile("v2", "notes.md", undefined, { value: "v", name: "", description: "d" }) }, codes: ["frontmatter.empty-key"] },
   { name: "no name", change: { "docs/plan.md": "---\ndescription: d\n---\nv" }, codes: ["frontmatter.required-key"] },
   { name: "an index with front matter", change: { "MEMORY.md": "---\nname: a\ndescription: b\n---\n" }, codes: ["frontmatter.in-index"] },
   { name: "an index without front matter", change: { "MEMORY.md": "# Shared\n" }, codes: [] },
@@ -367,16 +375,17 @@ function randomFrontMatter(random: () => number, format: "v1" | "v2"): string {
 }
 
 describe.skipIf(skip)("Letta Code's hook and stategit agree on random front matter", () => {
-  for (const [format, base, path] of [
-    ["v1", undefined, "system/random.md"],
-    ["v2", V2_BASE, "random.md"],
+  for (const [title, format, policy, base, path, seed] of [
+    ["v1", "v1", "memfs", undefined, "system/random.md", 101],
+    ["v2", "v2", "memfs", V2_BASE, "random.md", 202],
+    ["shared-memory", "v2", "shared-memory", undefined, "docs/random.md", 303],
   ] as const) {
-    test(format, () => {
-      const random = seededRandom(format === "v1" ? 101 : 202);
+    test(title, () => {
+      const random = seededRandom(seed);
       const verdicts = new Set<boolean>();
       for (let i = 0; i < RANDOM_CASES; i++) {
         const content = randomFrontMatter(random, format);
-        const { hookAccepts, hookOutput, codes } = judge({ name: content, base, change: { [path]: content }, codes: [] }, caseIndex++);
+        const { hookAccepts, hookOutput, codes } = judge({ name: content, policy, base, change: { [path]: content }, codes: [] }, caseIndex++);
         if (hookAccepts !== (codes.length === 0)) throw new Error(`verdicts differ on ${JSON.stringify(content)}: stategit ${JSON.stringify(codes)}, the hook:\n${hookOutput}`);
         verdicts.add(hookAccepts);
       }

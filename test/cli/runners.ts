@@ -7,6 +7,7 @@ const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist/stategit");
 
 export const RUNNERS = [
+  // Bun reads the JSX settings of the web page's .tsx files from the working directory's tsconfig, and tests run elsewhere.
   { name: "sources", command: ["bun", "run", join(ROOT, "src/cli.ts")] },
   { name: "binary", command: [BINARY] },
 ];

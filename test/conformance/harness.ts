@@ -23,6 +23,7 @@ const STARTUP_DEADLINE_MS = 30_000;
 export const CASE_TIMEOUT_MS = 90_000;
 
 function stategitCommand(variant: Variant): string[] {
+  // Bun reads the JSX settings of the web page's .tsx files from the working directory's tsconfig, and servers run elsewhere.
   return variant === "sources" ? ["bun", "run", join(ROOT, "src/cli.ts")] : [BINARY];
 }
 
@@ -167,10 +168,14 @@ export class StategitServer {
     return `${prefix}-${++this.agentCount}`;
   }
 
-  /** The clone URL of an agent, with the key as Basic credentials (user `letta`, as Letta's client). */
-  url(agent: string, options: { key?: string; base?: string } = {}): string {
+  /**
+   * The clone URL of an agent's memory, or with `repository` of a shared repository attached to
+   * it, with the key as Basic credentials (user `letta`, as Letta's client).
+   */
+  url(agent: string, options: { key?: string; base?: string; repository?: string } = {}): string {
     const { host } = new URL(this.origin);
-    return `http://letta:${options.key ?? this.key}@${host}${options.base ?? "/v1/git"}/${agent}/state.git`;
+    const path = options.repository === undefined ? "state.git" : `repositories/${options.repository}.git`;
+    return `http://letta:${options.key ?? this.key}@${host}${options.base ?? "/v1/git"}/${agent}/${path}`;
   }
 
   /** The same URL without credentials, for requests made with fetch(). */

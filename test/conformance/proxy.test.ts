@@ -3,7 +3,8 @@
  * HTTP"), played here by small Bun servers, driven through the sequence Letta Code's client runs:
  * clone with a Basic `letta:KEY` header, commit, push, pull --rebase, a push the memory rules
  * refuse, fixed and pushed again.
- * - A Letta server authenticates its own users, proxies `/v1/git/{agent}/state.git/*` to
+ * - A Letta server authenticates its own users, proxies `/v1/git/{agent}/state.git/*` (and an
+ *   attached shared repository's `/v1/git/{agent}/repositories/{name}.git/*`) to
  *   `{memfs service}/git/...` and adds `X-Organization-Id` (stategit runs --trust-org-header).
  * - The previous service's proxy forwards `/v1/git/{path}` to `http://127.0.0.1:PORT/{path}`,
  *   the prefix stripped, credentials untouched.
@@ -91,14 +92,7 @@ async function lettaCodeSequence(remote: string, token: string): Promise<void> {
 
 describe("behind a proxy", () => {
   test("a Letta server: its own authentication, /v1/git → /git with X-Organization-Id", async () => {
-    const origin = startProxy((request, path) => {
-      const match = /^\/v1\/git\/([^/]+\/state\.git\/.*)$/.exec(path);
-      if (!match) return new Response("not found\n", { status: 404 });
-      if (request.headers.get("authorization") !== basic(LETTA_USER_TOKEN)) {
-        return new Response("unauthorized\n", { status: 401, headers: { "WWW-Authenticate": 'Basic realm="letta"' } });
-      }
-      return { target: `${server.origin}/git/${match[1]}`, headers: { "X-Organization-Id": server.org } };
-    });
+    const origin = lettaServer();
     const agent = server.newAgent("letta");
     await lettaCodeSequence(`${origin}/v1/git/${agent}/state.git`, LETTA_USER_TOKEN);
     // Without credentials the Letta server, not stategit, answers.
@@ -106,16 +100,61 @@ describe("behind a proxy", () => {
   });
 
   test("the previous service's proxy: /v1/git/{path} → /{path}, credentials passed through", async () => {
-    const origin = startProxy((request, path) => {
-      if (!path.startsWith("/v1/git/")) return new Response("not found\n", { status: 404 });
-      const headers: Record<string, string> = {};
-      const authorization = request.headers.get("authorization");
-      if (authorization !== null) headers.Authorization = authorization;
-      return { target: `${server.origin}/${path.slice("/v1/git/".length)}`, headers };
-    });
+    const origin = previousProxy();
     const agent = server.newAgent("seed");
     await lettaCodeSequence(`${origin}/v1/git/${agent}/state.git`, server.key);
     const denied = await fetch(`${origin}/v1/git/${agent}/state.git/info/refs?service=git-upload-pack`, { headers: { Authorization: basic("wrong") } });
     expect(denied.status).toBe(401);
   });
+
+  test("a shared repository attached to two agents, each through a different proxy", async () => {
+    const [first, second] = [server.newAgent("sharer"), server.newAgent("sharer")];
+    await server.admin(["repo", "create", server.org, "team"]);
+    for (const agent of [first, second]) await server.admin(["repo", "attach", server.org, agent, "team"]);
+    await sharedSequence(`${lettaServer()}/v1/git/${first}/repositories/team.git`, LETTA_USER_TOKEN, `${previousProxy()}/v1/git/${second}/repositories/team.git`, server.key);
+  });
 });
+
+/** Letta Code's sync of an attached repository: a clone of the never-written repository, pushes from two agents, a refused push. */
+async function sharedSequence(firstRemote: string, firstToken: string, secondRemote: string, secondToken: string): Promise<void> {
+  const auth = (token: string) => ["-c", `http.extraHeader=Authorization: ${basic(token)}`];
+  const first = git.dir("shared-first");
+  await git.ok([...auth(firstToken), "clone", "-q", firstRemote, first]);
+  await git.ok(["-C", first, "checkout", "-q", "-b", "main"]);
+  await commitFiles(git, first, { "docs/plan.md": "---\nname: plan\ndescription: The plan\n---\nShip it.\n" }, "plan");
+  await git.ok([...auth(firstToken), "-C", first, "push", "-q", "origin", "HEAD:main"]);
+
+  const second = git.dir("shared-second");
+  await git.ok([...auth(secondToken), "clone", "-q", secondRemote, second]);
+  await commitFiles(git, second, { "docs/notes.md": "No front matter.\n" }, "notes");
+  const refused = await git.fails([...auth(secondToken), "-C", second, "push", "origin", "HEAD:main"]);
+  expect(refused.stderr).toContain("remote: docs/notes.md: ");
+  await commitFiles(git, second, { "docs/notes.md": "---\nname: notes\ndescription: Notes\n---\nNo front matter no more.\n" }, "notes, fixed");
+  await git.ok([...auth(secondToken), "-C", second, "push", "-q", "origin", "HEAD:main"]);
+  await git.ok([...auth(firstToken), "-C", first, "pull", "-q", "--rebase", "origin", "main"]);
+  expect(await git.revParse(first, "HEAD")).toBe(await git.revParse(second, "HEAD"));
+  await git.fsck(first);
+}
+
+/** A Letta server: its own authentication, `/v1/git/*` → `/git/*` with X-Organization-Id. */
+function lettaServer(): string {
+  return startProxy((request, path) => {
+    const match = /^\/v1\/git\/([^/]+\/(?:state\.git|repositories\/[^/]+\.git)\/.*)$/.exec(path);
+    if (!match) return new Response("not found\n", { status: 404 });
+    if (request.headers.get("authorization") !== basic(LETTA_USER_TOKEN)) {
+      return new Response("unauthorized\n", { status: 401, headers: { "WWW-Authenticate": 'Basic realm="letta"' } });
+    }
+    return { target: `${server.origin}/git/${match[1]}`, headers: { "X-Organization-Id": server.org } };
+  });
+}
+
+/** The previous service's proxy: `/v1/git/{path}` → `/{path}`, credentials passed through. */
+function previousProxy(): string {
+  return startProxy((request, path) => {
+    if (!path.startsWith("/v1/git/")) return new Response("not found\n", { status: 404 });
+    const headers: Record<string, string> = {};
+    const authorization = request.headers.get("authorization");
+    if (authorization !== null) headers.Authorization = authorization;
+    return { target: `${server.origin}/${path.slice("/v1/git/".length)}`, headers };
+  });
+}

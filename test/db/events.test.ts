@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EventLog } from "../../src/db/events.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
+import { sharedRepositoryName } from "../../src/repo/layout.ts";
 import { EventStreams } from "../../src/events/streams.ts";
 import { LocalTransport } from "../../src/events/transport.ts";
 import { recordCommit, sampleEvent, take, type EventInstance } from "../events/support.ts";
@@ -49,6 +51,46 @@ for (const kind of DATABASE_KINDS) {
       expect(await events.log.missed({ org: "acme", agent: "a" }, 0)).toBe(true);
       expect(await events.log.missed({ org: "other", agent: "b" }, 3)).toBe(true);
       expect(await events.log.missed({ org: "other", agent: "b" }, 4)).toBe(false);
+    });
+
+    test("a shared repository's events reach the agents attached at the commit, ordered by their generation then seq; pruned, they are missed there", async () => {
+      const events = await instance();
+      const { id } = await new SharedRepositories(events.db).create("acme", "plans");
+      await new SharedRepositories(events.db).attach("acme", "a", id);
+      const repo = sharedRepositoryName(id);
+      // The agent's generation is its manifest's, read in the shared repository's commit.
+      const ownCommit = async (generation: number) => {
+        await events.db.execute(
+          `INSERT INTO manifests (org, repo, generation, head, refs, packs, updated_at) VALUES ('acme', 'a', $1, 'refs/heads/main', '{}', '[]', $2)
+           ON CONFLICT (org, repo) DO UPDATE SET generation = excluded.generation`,
+          [generation, new Date().toISOString()],
+        );
+        await recordCommit(events, [sampleEvent("acme", "a", generation)]);
+      };
+      const sharedCommit = async (generation: number) => {
+        const { agent: _, ...change } = sampleEvent("acme", "a", generation);
+        await events.db.transaction((tx) => events.log.append(tx, repo, [change]));
+      };
+      await ownCommit(1);
+      await sharedCommit(1);
+      await ownCommit(2);
+      await sharedCommit(2);
+      const all = await events.log.read({ org: "acme", agent: "a" }, 0);
+      const [s1, s2] = [all[1].event.seq, all[3].event.seq];
+      expect(all.map(({ cursor }) => cursor)).toEqual([1, { generation: 1, seq: s1 }, 2, { generation: 2, seq: s2 }]);
+      expect(all[1].event).toMatchObject({ repository: { id, name: "plans" }, agents: ["a"] });
+      expect((await events.log.read({ org: "acme", agent: "a" }, { generation: 1, seq: s1 })).map(({ cursor }) => cursor)).toEqual([2, { generation: 2, seq: s2 }]);
+      expect(await events.log.current({ org: "acme", agent: "a" })).toEqual({ generation: 2, seq: s2 });
+      expect((await events.log.read({ org: "acme", agent: repo }, 0)).map(({ cursor }) => cursor)).toEqual([1, 2]);
+      expect(await events.log.after({ org: "acme", agent: "b" }, 0)).toEqual([]);
+      expect(await events.log.after({ org: "acme" }, 0)).toHaveLength(4);
+
+      expect(await events.log.pruneOld(Date.now() + 2 * 86_400_000)).toBe(4);
+      expect(await events.log.missed({ org: "acme", agent: "a" }, 2)).toBe(true);
+      expect(await events.log.missed({ org: "acme", agent: "a" }, { generation: 2, seq: s2 })).toBe(false);
+      expect(await events.log.missed({ org: "acme", agent: repo }, 1)).toBe(true);
+      expect(await events.log.missed({ org: "acme", agent: repo }, 2)).toBe(false);
+      expect((await events.db.query("SELECT seq FROM event_recipients")).length).toBe(0);
     });
 
     test("a subscription whose cursor is past the retention window is told to resync, then follows", async () => {

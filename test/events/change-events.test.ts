@@ -4,6 +4,7 @@ import { EventLog } from "../../src/db/events.ts";
 import { MAX_EVENT_PATHS } from "../../src/events/change-event.ts";
 import { MemoryMirror } from "../../src/db/mirror.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import type { RefUpdate } from "../../src/git/refname.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
@@ -18,7 +19,7 @@ afterAll(() => workdirs.forEach((work) => work.cleanup()));
 function setup(db: SqlAdapter) {
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false });
   const log = new EventLog(db);
-  const api = new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: { blockLayout: "letta", blockPolicy: "strict" } });
+  const api = new MemoryApi({ repositories, shared: new SharedRepositories(db), mirror: new MemoryMirror(db), memory: { blockLayout: "letta", blockPolicy: "strict" } });
   const work = new Workdir();
   workdirs.push(work);
   const push = async (updates: RefUpdate[], pack: Uint8Array) => {

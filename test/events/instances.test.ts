@@ -113,6 +113,30 @@ for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
       );
     });
 
+    test("a git push to a shared repository on instance A reaches, on instance B, the attached agent's stream and the organisation's, not another agent's", async () => {
+      const [a, b] = instances;
+      const { git, agent: attached, repo } = await agentAndRepository("sharer");
+      const other = a.newAgent("bystander");
+      const id = (await a.admin(["repo", "create", a.org, "team"])).stdout.trim();
+      await a.admin(["repo", "attach", a.org, attached, "team"]);
+      const open = async (path: string) => {
+        const response = await fetch(`${b.origin}${path}`, { headers: { authorization: `Bearer ${a.key}` } });
+        expect(response.status).toBe(200);
+        return new ChangeReader(response);
+      };
+      const [onAttached, onOther, onOrganisation] = [await open(`/v1/agents/${attached}/events`), await open(`/v1/agents/${other}/events`), await open("/v1/events")];
+      const commit = await commitFiles(git, repo, { "plan.md": "---\nname: plan\ndescription: the plan\n---\nship it\n" }, "plan");
+      await git.ok(["-C", repo, "push", "-q", a.url(attached, { repository: "team" }), "main"]);
+      const shared = { repository: { id, name: "team" }, agents: [attached], generation: 1, after: commit, source: "git" };
+      expect((await onAttached.next()).data).toMatchObject(shared);
+      expect((await onOrganisation.next()).data).toMatchObject(shared);
+      // The bystander's first event is its own later write: the shared push never came before it.
+      await commitFiles(git, repo, { "own.md": "mine\n" }, "own");
+      await git.ok(["-C", repo, "push", "-q", a.url(other), "main"]);
+      expect((await onOther.next()).data).toMatchObject({ agent: other, generation: 1 });
+      for (const reader of [onAttached, onOther, onOrganisation]) await reader.cancel();
+    });
+
     test("a webhook added with the CLI gets each push once, in order, signed, though both instances deliver", async () => {
       const [a, b] = instances;
       const { git, agent, repo } = await agentAndRepository("hooked");

@@ -16,17 +16,20 @@ export interface EventInstance {
 /** Waiting longer than this for an event is a failure, not a slow machine: it keeps a broken test from hanging. */
 export const EVENT_DEADLINE_MS = 20_000;
 
-export function sampleEvent(org: string, agent: string, generation: number, ref = "refs/heads/main"): ChangeEvent {
+/** An event of an agent's own memory. */
+type AgentEvent = ChangeEvent & { agent: string };
+
+export function sampleEvent(org: string, agent: string, generation: number, ref = "refs/heads/main"): AgentEvent {
   return { org, agent, generation, ref, before: null, after: null, commit: null, paths: [], source: "api" };
 }
 
 /** Records `events` (one commit's) in a transaction of `instance`, as the commit's work does, and tells its transport after. */
-export async function recordCommit(instance: EventInstance, events: ChangeEvent[], options: { rollBack?: boolean } = {}): Promise<void> {
+export async function recordCommit(instance: EventInstance, events: AgentEvent[], options: { rollBack?: boolean } = {}): Promise<void> {
   const { org, agent, generation } = events[0];
   const notice = { org, agent, generation };
   await instance.db
     .transaction(async (tx) => {
-      await instance.log.append(tx, events);
+      await instance.log.append(tx, agent, events);
       await announceInTransaction(tx, notice);
       if (options.rollBack) throw new RolledBack();
     })

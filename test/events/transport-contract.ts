@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { compareCursors } from "../../src/db/events.ts";
 import { EventStreams } from "../../src/events/streams.ts";
 import type { EventNotice } from "../../src/events/transport.ts";
 import { EVENT_DEADLINE_MS, recordCommit, sampleEvent, take, type EventInstance } from "./support.ts";
@@ -103,7 +104,7 @@ export function describeTransportContract(name: string, skip: string | undefined
         "agent-1@2 refs/heads/main",
       ]);
       const cursors = items.map((item) => item.cursor);
-      expect([...cursors].sort((x, y) => x - y)).toEqual(cursors);
+      expect([...cursors].sort(compareCursors)).toEqual(cursors);
       streams.close();
     });
 

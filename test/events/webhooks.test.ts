@@ -2,15 +2,19 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { Accounts } from "../../src/db/accounts.ts";
 import { EventLog } from "../../src/db/events.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { WebhookStore } from "../../src/db/webhooks.ts";
 import { LocalTransport } from "../../src/events/transport.ts";
 import { WebhookDeliverer, type WebhookMetrics } from "../../src/events/webhooks.ts";
+import { sharedRepositoryName } from "../../src/repo/layout.ts";
 import { databasePerTest, DATABASE_KINDS } from "../db/databases.ts";
 import { EVENT_DEADLINE_MS, recordCommit, sampleEvent, type EventInstance } from "./support.ts";
 
 interface Received {
   seq: number;
-  agent: string;
+  agent?: string;
+  repository?: { id: string; name: string };
+  agents?: string[];
   generation: number;
   eventId: string | null;
   signatureValid: boolean;
@@ -36,6 +40,8 @@ function receiver(answer: (event: { seq: number; agent: string; generation: numb
       received.push({
         seq: event.seq,
         agent: event.agent,
+        repository: event.repository,
+        agents: event.agents,
         generation: event.generation,
         eventId: request.headers.get("x-stategit-event-id"),
         signatureValid: request.headers.get("x-stategit-signature") === expected,
@@ -113,6 +119,25 @@ for (const kind of DATABASE_KINDS) {
       expect(delivered(hook.received).filter((name) => name.startsWith("b@"))).toEqual(["b@1", "b@1"]);
       expect(new Set(hook.received.map((one) => one.seq)).size).toBe(4);
       expect(metrics.counts.delivered).toBe(4);
+    });
+
+    test("a shared repository's event is POSTed once, naming the repository and the agents attached when it was committed", async () => {
+      const { instance, hook, deliverer } = await setup();
+      const shared = new SharedRepositories(instance.db);
+      const { id } = await shared.create("acme", "plans");
+      for (const agent of ["b", "a"]) await shared.attach("acme", agent, id);
+      const { metrics } = deliverer();
+      const repo = sharedRepositoryName(id);
+      const { agent: _, ...change } = sampleEvent("acme", "a", 1);
+      await instance.db.transaction((tx) => instance.log.append(tx, repo, [change]));
+      instance.transport.committed({ org: "acme", agent: repo, generation: 1 });
+      await recordCommit(instance, [sampleEvent("acme", "a", 1)]);
+      await waitFor("both deliveries recorded", () => metrics.counts.delivered >= 2);
+      const [sharedDelivery] = hook.received.filter((one) => one.repository !== undefined);
+      expect(sharedDelivery).toMatchObject({ repository: { id, name: "plans" }, agents: ["a", "b"], generation: 1, signatureValid: true, status: 200 });
+      expect(sharedDelivery.agent).toBeUndefined();
+      expect(hook.received.map((one) => one.agent ?? "plans").sort()).toEqual(["a", "plans"]);
+      expect(metrics.counts.delivered).toBe(2);
     });
 
     test("a failing delivery is retried with backoff and blocks the agent's later events until it succeeds; list shows the failure", async () => {

@@ -2,12 +2,14 @@
 import type { SqlAdapter } from "../../src/db/adapter.ts";
 import { ManifestStore } from "../../src/db/manifests.ts";
 import { MemoryMirror, mirrorInTransaction } from "../../src/db/mirror.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { memoryFiles, type MemoryFile } from "../../src/blocks/memory-file.ts";
-import { commitTree, type MemoryRulesConfig } from "../../src/blocks/push-check.ts";
+import { commitTree, memoryPolicyOf, type MemoryRulesConfig } from "../../src/blocks/push-check.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { Metrics } from "../../src/http/metrics.ts";
 import { createApp } from "../../src/http/app.ts";
+import { gitTargets } from "../../src/http/git-targets.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
 import { Repositories } from "../../src/repo/repository.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
@@ -16,14 +18,17 @@ import { Workdir } from "../repo/support.ts";
 export const ORG = "acme";
 export const KEY = "sg_0000000000000001_user";
 export const ADMIN_KEY = "sg_0000000000000002_admin";
+/** A key of another organisation. */
+export const OTHER_ORG_KEY = "sg_0000000000000003_other";
 const MAIN = "refs/heads/main";
 
 export interface ApiFixture {
+  store: MemoryBlobStore;
   repositories: Repositories;
   mirror: MemoryMirror;
   request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; key?: string }): Promise<Response>;
   json<T = Record<string, any>>(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; key?: string }): Promise<{ status: number; body: T; headers: Headers }>;
-  /** Pushes the tip of `work` to `agent`'s main, as a git client would (no rules). */
+  /** Pushes the tip of `work` to the main of `agent` (or of another repository name), as a git client would (no rules). */
   push(agent: string, work: Workdir, commit: Oid): Promise<void>;
   /** The mirror rows (without their commit and times), and memoryFiles of main's tip: always equal. */
   mirrorAndTip(agent: string): Promise<{ rows: MemoryFile[]; expected: MemoryFile[] }>;
@@ -32,15 +37,21 @@ export interface ApiFixture {
 export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = {}): ApiFixture {
   const config: MemoryRulesConfig = { blockLayout: "letta", blockPolicy: "strict", ...memory };
   const mirror = new MemoryMirror(db);
-  const repositories = new Repositories(new MemoryBlobStore(), new ManifestStore(db), {
+  const store = new MemoryBlobStore();
+  const repositories = new Repositories(store, new ManifestStore(db), {
     compaction: false,
     inTransaction: mirrorInTransaction(mirror, config.blockLayout),
   });
-  const identities: Record<string, { org: string; admin: boolean }> = { [KEY]: { org: ORG, admin: false }, [ADMIN_KEY]: { org: ORG, admin: true } };
+  const shared = new SharedRepositories(db);
+  const identities: Record<string, { org: string; admin: boolean }> = {
+    [KEY]: { org: ORG, admin: false },
+    [ADMIN_KEY]: { org: ORG, admin: true },
+    [OTHER_ORG_KEY]: { org: "other", admin: false },
+  };
   const app = createApp({
     accounts: { authenticate: async (key) => identities[key] },
-    repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent), push: () => Promise.reject(new Error("unused")) },
-    memoryApi: new MemoryApi({ repositories, mirror, memory: config }),
+    repositories: gitTargets({ repositories, shared, memory: config }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror, memory: config }),
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
     logger: createLogger("error", (text) => void process.stderr.write(text)),
@@ -55,6 +66,7 @@ export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = 
     });
   const pushed = new Map<string, Oid[]>();
   return {
+    store,
     repositories,
     mirror,
     request,
@@ -73,7 +85,7 @@ export function apiFixture(db: SqlAdapter, memory: Partial<MemoryRulesConfig> = 
     async mirrorAndTip(agent) {
       const snapshot = await repositories.snapshot(ORG, agent);
       const tip = snapshot.refs.get(MAIN);
-      const expected = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), config.blockLayout);
+      const expected = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), config.blockLayout, memoryPolicyOf(agent));
       const rows = (await mirror.files(ORG, agent)).map(({ commit: _c, generation: _g, updatedAt: _u, ...file }) => file);
       return { rows, expected: [...expected].sort((a, b) => (a.path < b.path ? -1 : 1)) };
     },

@@ -20,15 +20,17 @@ function makeApp(options: { trustOrgHeader?: boolean; maxBodyBytes?: number; fai
   const opened: string[] = [];
   const pushes: PushRequest[] = [];
   const repositories: GitRepositories = {
-    snapshot: async (org, agent) => {
-      opened.push(`${org}/${agent}`);
-      if (options.failure) throw options.failure;
-      return emptySnapshot;
-    },
-    push: async (_org, _agent, request) => {
-      pushes.push(request);
-      return { statuses: request.updates.map(() => ({ ok: true })) } as never;
-    },
+    resolve: (org, { agent }) => ({
+      snapshot: async () => {
+        opened.push(`${org}/${agent}`);
+        if (options.failure) throw options.failure;
+        return emptySnapshot;
+      },
+      push: async (request) => {
+        pushes.push(request);
+        return { statuses: request.updates.map(() => ({ ok: true })) } as never;
+      },
+    }),
   };
   const app = createApp({
     accounts: { authenticate: async (key) => (key === KEY ? { org: "acme", admin: false } : undefined) },

@@ -3,9 +3,11 @@ import type { SqlAdapter } from "../../src/db/adapter.ts";
 import { EventLog } from "../../src/db/events.ts";
 import { MemoryMirror } from "../../src/db/mirror.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { EventStreams } from "../../src/events/streams.ts";
 import { LocalTransport } from "../../src/events/transport.ts";
 import { createApp } from "../../src/http/app.ts";
+import { gitTargets } from "../../src/http/git-targets.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
 import { Metrics } from "../../src/http/metrics.ts";
@@ -20,10 +22,12 @@ function server(db: SqlAdapter, heartbeatMs = 60_000, maxStreams?: number) {
   const transport = new LocalTransport();
   const streams = new EventStreams(new EventLog(db), transport, maxStreams);
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false, eventTransport: transport });
+  const shared = new SharedRepositories(db);
+  const memory = { blockLayout: "letta", blockPolicy: "strict" } as const;
   const app = createApp({
     accounts: { authenticate: async (key) => KEYS[key] },
-    repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent), push: () => Promise.reject(new Error("unused")) },
-    memoryApi: new MemoryApi({ repositories, mirror: new MemoryMirror(db), memory: { blockLayout: "letta", blockPolicy: "strict" } }),
+    repositories: gitTargets({ repositories, shared, memory }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror: new MemoryMirror(db), memory }),
     events: { streams, heartbeatMs },
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
@@ -141,12 +145,67 @@ for (const kind of DATABASE_KINDS) {
       await live.body!.cancel();
     });
 
+    test("a shared repository's change is on its own stream, the organisation's once, and the streams of the agents attached at that moment only", async () => {
+      const { request, write } = server(await database.open());
+      const json = async (method: string, path: string, body: unknown) => {
+        const response = await request(path, { method, body });
+        expect(response.status).toBeLessThan(300);
+        return (await response.json()) as any;
+      };
+      const { id } = await json("POST", "/v1/repositories", { name: "plans" });
+      await json("POST", "/v1/agents/a1/repositories", { repository_id: id });
+      await write("acme", "a1", "one");
+      const [attached, unattached, organisation, repository] = await Promise.all(
+        ["/v1/agents/a1/events", "/v1/agents/a2/events", "/v1/events", `/v1/repositories/${id}/events`].map((path) => request(path)),
+      );
+      await json("PUT", `/v1/repositories/${id}/blocks/plan`, { value: "ship it\n", description: "the plan" });
+      // Later writes of both agents: what each stream sent before them is all it has of the shared change.
+      await write("acme", "a2", "elsewhere");
+      await write("acme", "a1", "two");
+
+      const shared = { org: "acme", repository: { id, name: "plans" }, agents: ["a1"], generation: 1, ref: "refs/heads/main", source: "api" };
+      const onAgent = changes(await readUntil(attached, (text) => changes(text).length >= 2));
+      expect(onAgent[0].data).toMatchObject({ ...shared, paths: [{ path: "plan.md", change: "added" }] });
+      expect(onAgent[0].data.agent).toBeUndefined();
+      // The agent's own generation then (1), and the event's seq: the agent's next own event is generation 2.
+      expect(onAgent.map((frame) => frame.id)).toEqual([`1:${onAgent[0].data.seq}`, "2"]);
+      expect(onAgent[1].data).toMatchObject({ agent: "a1", generation: 2 });
+      expect(changes(await readUntil(unattached, (text) => changes(text).length >= 1)).map((frame) => frame.data.agent)).toEqual(["a2"]);
+      const onOrganisation = changes(await readUntil(organisation, (text) => changes(text).length >= 3));
+      expect(onOrganisation.map((frame) => frame.data.agent ?? frame.data.repository.name)).toEqual(["plans", "a2", "a1"]);
+      expect(onOrganisation[0].data).toMatchObject(shared);
+      const onRepository = changes(await readUntil(repository, (text) => changes(text).length >= 1));
+      expect(onRepository.map((frame) => [frame.id, frame.data.repository.id])).toEqual([["1", id]]);
+      for (const stream of [attached, unattached, organisation, repository]) await stream.body!.cancel();
+
+      // Resuming: before the shared change, or after it.
+      const resumed = async (lastEventId: string, count: number) => {
+        const response = await request("/v1/agents/a1/events", { headers: { "last-event-id": lastEventId } });
+        const ids = changes(await readUntil(response, (text) => changes(text).length >= count)).map((frame) => frame.id);
+        await response.body!.cancel();
+        return ids;
+      };
+      expect(await resumed("1", 2)).toEqual([onAgent[0].id, "2"]);
+      expect(await resumed(onAgent[0].id!, 1)).toEqual(["2"]);
+
+      // Detached, the agent no longer gets the repository's changes; those it had stay on its stream.
+      expect((await request(`/v1/agents/a1/repositories/${id}`, { method: "DELETE" })).status).toBe(204);
+      await json("PUT", `/v1/repositories/${id}/blocks/plan`, { value: "shipped\n", description: "the plan" });
+      await write("acme", "a1", "three");
+      expect(await resumed("2", 1)).toEqual(["3"]);
+      expect(await resumed("0", 4)).toEqual(["1", onAgent[0].id, "2", "3"]);
+
+      const wrong = await request("/v1/events", { headers: { "last-event-id": "1:2" } });
+      expect([wrong.status, ((await wrong.json()) as any).error.code]).toEqual([400, "cursor.invalid"]);
+      expect((await request("/v1/repositories/repo-unknown/events")).status).toBe(404);
+    });
+
     test("authentication as the JSON API's; a malformed Last-Event-ID is a 400", async () => {
       const { request } = server(await database.open());
       const anonymous = await request("/v1/events", { key: "nobody" });
       expect(anonymous.status).toBe(401);
       expect(((await anonymous.json()) as any).error.code).toBe("auth.required");
-      for (const id of ["x", "-1", "1.5", "99999999999999999999"]) {
+      for (const id of ["x", "-1", "1.5", "99999999999999999999", "1:", ":2", "1:2:3", "1:99999999999999999999"]) {
         const bad = await request("/v1/agents/a1/events", { headers: { "last-event-id": id } });
         expect(bad.status).toBe(400);
         expect(((await bad.json()) as any).error.code).toBe("cursor.invalid");

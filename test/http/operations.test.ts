@@ -38,11 +38,17 @@ async function serve(options: { logLevel?: LogLevel; readinessChecks?: Readiness
   const app = createApp({
     accounts: { authenticate: async (key) => (key === KEY ? { org: "acme", admin: false } : undefined) },
     repositories: {
-      snapshot: (org, agent) => {
-        if (agent === "explode") throw new Error("storage on fire");
-        return repositories.snapshot(org, agent);
-      },
-      push: (org, agent, request) => repositories.push(org, agent, { ...request, allowForcePush: false }),
+      // No shared repository is attached to anyone here.
+      resolve: (org, { agent, shared }) =>
+        shared !== undefined
+          ? undefined
+          : {
+              snapshot: async () => {
+                if (agent === "explode") throw new Error("storage on fire");
+                return repositories.snapshot(org, agent);
+              },
+              push: (request) => repositories.push(org, agent, { ...request, allowForcePush: false }),
+            },
     },
     trustOrgHeader: false,
     maxBodyBytes: 1 << 24,
@@ -191,6 +197,12 @@ describe("the real git client against the app", () => {
     });
     expect(response.status).toBe(200);
     expect(served.requestLines().at(-1)).toMatchObject({ refusal: "upload-pack: not our ref 0123456789012345678901234567890123456789" });
+  });
+
+  test("a shared repository's request names it; not attached, it is a 404 with its reason", async () => {
+    const response = await fetch(`${served.url}/v1/git/agent-1/repositories/notes.git/info/refs?service=git-upload-pack`, { headers: auth });
+    expect(response.status).toBe(404);
+    expect(served.requestLines().at(-1)).toMatchObject({ status: 404, agent: "agent-1", repository: "notes", refusal: "not found: no such repository" });
   });
 
   test("X-Request-Id is echoed when usable and replaced when not", async () => {

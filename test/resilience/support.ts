@@ -198,7 +198,7 @@ export class PushingClient {
     if (fetched.exitCode !== 0) return false;
     await this.git.ok(["-C", this.repo, "reset", "-q", "--hard", "refs/remotes/origin/main"]);
     const file = `notes/${this.name}-${attempt}.md`;
-    await Bun.write(`${this.repo}/${file}`, `${this.name}, round ${attempt}\n`);
+    await Bun.write(`${this.repo}/${file}`, memoryNote(`${this.name}-${attempt}`, `${this.name}, round ${attempt}`));
     await this.git.ok(["-C", this.repo, "add", file]);
     await this.git.ok(["-C", this.repo, "commit", "-q", "-m", `${this.name} round ${attempt}`]);
     await this.pushHead(url, `refs/tags/${this.name}-${attempt}`);
@@ -217,11 +217,19 @@ export class PushingClient {
   }
 }
 
+/**
+ * A Markdown file with v2 front matter: valid under both of Letta's policies (a shared
+ * repository's checks every `.md`; an agent's v1 memory leaves files outside `system/` alone).
+ */
+export function memoryNote(name: string, body: string): string {
+  return `---\nname: ${name}\ndescription: ${name}, written by a test client\n---\n${body}\n`;
+}
+
 /** Makes `main` exist, so every client's first round has something to fetch. */
 export async function seedMain(git: GitClient, url: string): Promise<string> {
   const repo = git.dir("seed");
   await git.ok(["init", "-q", "-b", "main", repo]);
-  await Bun.write(`${repo}/README.md`, "shared memory\n");
+  await Bun.write(`${repo}/README.md`, memoryNote("readme", "shared memory"));
   await git.ok(["-C", repo, "add", "README.md"]);
   await git.ok(["-C", repo, "commit", "-q", "-m", "seed"]);
   await git.ok(["-C", repo, "push", "-q", url, "main"]);

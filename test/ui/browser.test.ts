@@ -230,4 +230,28 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the web page in chrom
     }
     await context.close();
   }, CASE_TIMEOUT_MS);
+
+  test("a shared repository attached to the agent is listed on its page, and its page shows a block pushed through the agent's URL", async () => {
+    const api = (method: string, path: string, body: unknown) =>
+      fetch(`${server.origin}${path}`, { method, headers: { authorization: `Bearer ${userKey}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const { id } = (await (await api("POST", "/v1/repositories", { name: "team" })).json()) as { id: string };
+    expect((await api("POST", `/v1/agents/${AGENT}/repositories`, { repository_id: id })).status).toBe(200);
+    const team = git.dir("team");
+    await git.ok(["init", "-q", "-b", "main", team]);
+    const plan = "---\nname: Plan\ndescription: What the team does next\n---\nShip the **beta** on Friday.\n";
+    await commitFiles(git, team, { "MEMORY.md": "# Team memory\n", "plan.md": plan }, "Team plan");
+    await git.ok(["-C", team, "push", "-q", server.url(AGENT, { repository: "team" }), "main"]);
+
+    const { page, context } = await newPage();
+    await signIn(page, `/ui/agents/${AGENT}`);
+    const listed = page.locator("#attached li a", { hasText: "team" });
+    await expect(listed.getAttribute("href")).resolves.toBe(`/ui/repositories/${id}`);
+    await listed.click();
+    await expect(page.locator(".title-row h1").textContent()).resolves.toBe("team");
+    await expect(page.locator("#block-plan .description").textContent()).resolves.toBe("What the team does next");
+    await expect(page.locator("#block-plan .markdown strong").textContent()).resolves.toBe("beta");
+    await expect(page.locator("#attached li a").allTextContents()).resolves.toEqual([AGENT]);
+    await page.screenshot({ path: join(ARTIFACTS, "repository.png"), fullPage: true });
+    await context.close();
+  }, CASE_TIMEOUT_MS);
 });

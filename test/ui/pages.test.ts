@@ -31,7 +31,7 @@ for (const kind of DATABASE_KINDS) describe.skipIf(kind.skip !== undefined)(`the
 
   test("without a session, every page redirects to sign-in and comes back after it; the assets need none", async () => {
     const { ui } = await setUp();
-    for (const path of ["/ui/", "/ui/agents/agent-1", "/ui/agents/agent-1/history?path=system/human.md", "/ui/agents/agent-1/commits/" + "0".repeat(40), "/ui/nowhere"]) {
+    for (const path of ["/ui/", "/ui/agents/agent-1", "/ui/agents/agent-1/history?path=system/human.md", "/ui/agents/agent-1/commits/" + "0".repeat(40), "/ui/repositories/repo-x/history", "/ui/nowhere"]) {
       const response = await ui.request(path);
       expect(response.status).toBe(303);
       expect(response.headers.get("location")).toBe(`/ui/sign-in?next=${encodeURIComponent(path)}`);
@@ -88,7 +88,7 @@ for (const kind of DATABASE_KINDS) describe.skipIf(kind.skip !== undefined)(`the
       expect(refused.status).toBe(403);
       expect(setCookies(refused).stategit_session).toBeUndefined();
     }
-    const wrong = await attempt({ key: `${acme.key.slice(0, -1)}A` }, SAME_SITE);
+    const wrong = await attempt({ key: `${acme.key.slice(0, -1)}${acme.key.endsWith("A") ? "B" : "A"}` }, SAME_SITE);
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("That key is not valid");
     expect(setCookies(wrong).stategit_session).toBeUndefined();
@@ -199,6 +199,90 @@ for (const kind of DATABASE_KINDS) describe.skipIf(kind.skip !== undefined)(`the
     expect(past).not.toContain("persona");
     for (const path of [`/ui/agents/agent-1/commits/${"0".repeat(40)}`, "/ui/agents/agent-1/commits/main", `/ui/agents/agent-1?at=${"1".repeat(40)}`, "/ui/agents/agent-1?at=HEAD"]) {
       expect((await ui.request(path, { cookies: session })).status).toBe(404);
+    }
+  });
+
+  /** A shared repository "team" of acme attached to agent-1, with two commits to its block `plan`; and one of the other org. */
+  async function withSharedRepositories() {
+    const fixture = await setUp();
+    const { ui, acme, other } = fixture;
+    const { id } = await ui.api(acme.key, "POST", "/v1/repositories", { name: "team" });
+    await ui.api(acme.key, "POST", "/v1/agents/agent-1/repositories", { repository_id: id });
+    await ui.putBlock(acme.key, `repositories/${id}`, "plan", { value: "Ship the **beta**.\n", description: "What the team does next" });
+    await ui.putBlock(acme.key, `repositories/${id}`, "plan", { value: "Ship the **beta** on Friday.\n", description: "What the team does next", message: "Friday" });
+    const theirs = await ui.api(other.key, "POST", "/v1/repositories", { name: "their-team" });
+    await ui.putBlock(other.key, `repositories/${theirs.id}`, "plan", { value: "Not for acme.\n", description: "Other org" });
+    return { ...fixture, id, theirs: theirs.id as string, session: { stategit_session: await ui.signIn(acme.key) } };
+  }
+
+  test("the agent and organisation pages list shared repositories; a search hit in one links to its page", async () => {
+    const { ui, acme, id, session } = await withSharedRepositories();
+    const agent = await (await ui.request("/ui/agents/agent-1", { cookies: session })).text();
+    expect(agent).toContain(`<li><a href="/ui/repositories/${id}">team</a> <code class="muted">/v1/git/agent-1/repositories/team.git</code></li>`);
+    const organisation = await (await ui.request("/ui/", { cookies: session })).text();
+    expect(organisation).toMatch(new RegExp(`<th scope="row"><a href="/ui/repositories/${id}">team</a></th><td><a href="/ui/agents/agent-1">agent-1</a></td>`));
+    expect(organisation).not.toContain("their-team");
+    const search = await (await ui.request("/ui/?q=friday", { cookies: session })).text();
+    expect(search).toContain(`<a href="/ui/repositories/${id}#block-plan"><strong>team</strong> · plan</a>`);
+    await ui.api(acme.key, "DELETE", `/v1/agents/agent-1/repositories/${id}`);
+    expect(await (await ui.request("/ui/agents/agent-1", { cookies: session })).text()).toContain("No shared repository is attached to this agent.");
+  });
+
+  test("a shared repository's page shows its v2 blocks, the agents it is attached to, and follows its own stream; another org's is 404", async () => {
+    const { ui, acme, id, theirs, session } = await withSharedRepositories();
+    const response = await ui.request(`/ui/repositories/${id}`, { cookies: session });
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain('<nav class="crumbs" aria-label="Breadcrumb"><a href="/ui/#repositories">Repositories</a> / <span aria-current="page">team</span></nav>');
+    expect(page).toContain('<h3 id="title-plan">plan</h3>');
+    expect(page).toContain("What the team does next");
+    expect(page).toContain("Ship the <strong>beta</strong> on Friday.");
+    expect(page).toContain(`href="/ui/repositories/${id}/history?path=plan.md"`);
+    expect(page).toContain('<li><a href="/ui/agents/agent-1">agent-1</a></li>');
+    const stream = /data-live-events="([^"]+)"/.exec(page)![1].replaceAll("&amp;", "&");
+    expect(stream).toMatch(new RegExp(`^/ui/repositories/${id}/events\\?last_event_id=\\d+$`));
+    expect(/data-live-refresh="([^"]+)"/.exec(page)![1]).toBe(`/ui/repositories/${id}/memory`);
+    expect(await (await ui.request(`/ui/repositories/${id}/memory`, { cookies: session })).text()).toContain("Ship the <strong>beta</strong> on Friday.");
+
+    const events = await ui.request(stream, { cookies: session });
+    expect(events.headers.get("content-type")).toStartWith("text/event-stream");
+    const reader = events.body!.getReader();
+    await ui.putBlock(acme.key, `repositories/${id}`, "plan", { value: "Ship the beta on Monday.\n", description: "What the team does next" });
+    let text = "";
+    while (!text.includes("event: change")) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain(`"repository":{"id":"${id}","name":"team"}`);
+    ui.closeStreams();
+
+    const never = await ui.api(acme.key, "POST", "/v1/repositories", { name: "never-written" });
+    const empty = await ui.request(`/ui/repositories/${never.id}`, { cookies: session });
+    expect(empty.status).toBe(200);
+    expect(await empty.text()).toContain("Nothing has been written yet");
+    expect((await ui.request(`/ui/repositories/${never.id}/history`, { cookies: session })).status).toBe(200);
+
+    for (const path of ["", "/history", "/memory", "/events", `/commits/${"0".repeat(40)}`]) {
+      for (const unknown of [theirs, "repo-nope", "a..b"]) {
+        const answer = await ui.request(`/ui/repositories/${unknown}${path}`, { cookies: session });
+        expect(answer.status).toBe(404);
+        expect(await answer.text()).not.toContain("Not for acme");
+      }
+    }
+  });
+
+  test("a shared repository's history, commit diffs and memory at a past commit", async () => {
+    const { ui, id, session } = await withSharedRepositories();
+    const history = await (await ui.request(`/ui/repositories/${id}/history`, { cookies: session })).text();
+    const links = [...history.matchAll(new RegExp(`href="/ui/repositories/${id}/commits/([0-9a-f]{40})">([^<]+)<`, "g"))].map((match) => ({ id: match[1], message: match[2] }));
+    expect(links.map((link) => link.message)).toEqual(["Friday", "Create plan"]);
+    const commit = await (await ui.request(`/ui/repositories/${id}/commits/${links[0].id}`, { cookies: session })).text();
+    expect(commit).toContain('<tr class="del"><td class="num">5</td><td class="num"></td><td class="text">-Ship the **beta**.</td></tr>');
+    expect(commit).toContain('<tr class="add"><td class="num"></td><td class="num">5</td><td class="text">+Ship the **beta** on Friday.</td></tr>');
+    expect(commit).toContain(`<a class="button" href="/ui/repositories/${id}?at=${links[0].id}">`);
+    const past = await (await ui.request(`/ui/repositories/${id}?at=${links[1].id}`, { cookies: session })).text();
+    expect(past).toContain("Memory as it was at this commit");
+    expect(past).toContain("Ship the <strong>beta</strong>.");
+    expect(past).not.toContain("data-live-events");
+    for (const path of [`/commits/${links[0].id.replace(/^./, (c) => (c === "0" ? "1" : "0"))}`, `?at=${"1".repeat(40)}`]) {
+      expect((await ui.request(`/ui/repositories/${id}${path}`, { cookies: session })).status).toBe(404);
     }
   });
 });

@@ -5,9 +5,11 @@ import { MemoryMirror } from "../../src/db/mirror.ts";
 import { deploymentRepositories } from "../../src/db/repositories.ts";
 import { EventLog } from "../../src/db/events.ts";
 import { Sessions } from "../../src/db/sessions.ts";
+import { SharedRepositories } from "../../src/db/shared-repositories.ts";
 import { EventStreams } from "../../src/events/streams.ts";
 import { LocalTransport } from "../../src/events/transport.ts";
 import { createApp } from "../../src/http/app.ts";
+import { gitTargets } from "../../src/http/git-targets.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import { MemoryApi } from "../../src/http/memory-api.ts";
 import { Metrics } from "../../src/http/metrics.ts";
@@ -21,7 +23,9 @@ export interface UiFixture {
   closeStreams(): void;
   /** A request to the app; `cookies` are sent as a Cookie header. */
   request(path: string, options?: { method?: string; form?: Record<string, string>; cookies?: Record<string, string>; headers?: Record<string, string> }): Promise<Response>;
-  /** Writes a block through the JSON API, as `key`. */
+  /** A JSON API call as `key`; throws unless it answers 2xx. */
+  api(key: string, method: string, path: string, body?: unknown): Promise<any>;
+  /** Writes a block of an agent (or of `repositories/{id}`, a shared repository) through the JSON API, as `key`. */
   putBlock(key: string, agent: string, label: string, body: Record<string, unknown>): Promise<void>;
   /** Signs in with `key` as a browser would; resolves to the session cookie's value. */
   signIn(key: string): Promise<string>;
@@ -39,12 +43,14 @@ export function uiFixture(db: SqlAdapter): UiFixture {
   const eventTransport = new LocalTransport();
   const repositories = deploymentRepositories(db, new MemoryBlobStore(), "letta", { compaction: false, eventLog, eventTransport });
   const events = { streams: new EventStreams(eventLog, eventTransport), heartbeatMs: 60_000 };
+  const shared = new SharedRepositories(db);
+  const memory = { blockLayout: "letta", blockPolicy: "strict" } as const;
   const app = createApp({
     accounts,
-    repositories: { snapshot: (org, agent) => repositories.snapshot(org, agent), push: () => Promise.reject(new Error("unused")) },
-    memoryApi: new MemoryApi({ repositories, mirror, memory: { blockLayout: "letta", blockPolicy: "strict" } }),
+    repositories: gitTargets({ repositories, shared, memory }),
+    memoryApi: new MemoryApi({ repositories, shared, mirror, memory }),
     events,
-    ui: { accounts, sessions: new Sessions(db), repositories, mirror, blockLayout: "letta", events },
+    ui: { accounts, sessions: new Sessions(db), repositories, shared, mirror, blockLayout: "letta", events },
     trustOrgHeader: false,
     maxBodyBytes: 1 << 20,
     logger: createLogger("error", (text) => void process.stderr.write(text)),
@@ -57,17 +63,22 @@ export function uiFixture(db: SqlAdapter): UiFixture {
     if (options.form) headers["content-type"] = "application/x-www-form-urlencoded";
     return app.request(`${ORIGIN}${path}`, { method: options.method ?? (options.form ? "POST" : "GET"), headers, body: options.form && new URLSearchParams(options.form).toString() });
   };
+  const api: UiFixture["api"] = async (key, method, path, body) => {
+    const response = await app.request(`${ORIGIN}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return response.status === 204 ? undefined : response.json();
+  };
   return {
     accounts,
     closeStreams: () => events.streams.close(),
     request,
+    api,
     async putBlock(key, agent, label, body) {
-      const response = await app.request(`${ORIGIN}/v1/agents/${agent}/blocks/${label}`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      if (response.status !== 200) throw new Error(`PUT ${label}: ${response.status} ${await response.text()}`);
+      await api(key, "PUT", `/v1/${agent.startsWith("repositories/") ? agent : `agents/${agent}`}/blocks/${label}`, body);
     },
     async signIn(key) {
       const form = await request("/ui/sign-in");

@@ -125,7 +125,7 @@ describe("a full worker queue", () => {
     const stuck = new PackWorkers({ size: 1, queueLimit: 1, heldBytesPerWorker: 1 << 20, url: new URL("./fixture-worker.ts", import.meta.url) });
     const app = createApp({
       accounts: { authenticate: async () => ({ org: ORG, admin: false }) },
-      repositories: { snapshot: (org, agent) => offloaded.snapshot(org, agent), push: () => Promise.reject(new Error("no pushes here")) },
+      repositories: { resolve: (org, { agent }) => ({ snapshot: () => offloaded.snapshot(org, agent), push: () => Promise.reject(new Error("no pushes here")) }) },
       trustOrgHeader: false,
       maxBodyBytes: 1 << 20,
       logger: SILENT_LOGGER,

@@ -6,15 +6,10 @@ import type { ObjectReader } from "../../git/object/index.ts";
 import type { Oid } from "../../git/oid.ts";
 import { changedFiles, isRegularFile, isSubmodule, TreeFiles, type FileChange, type FileVersion } from "../changes.ts";
 import { decodeText, frontMatterKeys, splitFrontMatter, type FrontMatter, type FrontMatterKey, type KeyStyle } from "../front-matter.ts";
-import { INDEX_FILE, isIndexed, isIndexPath, isMarkdown, type BlockLayout } from "../layout.ts";
-import { CONFIG_PATH, constraintsOf, DEFAULT_MEMFS_CONFIG, parseMemfsConfig, type Constraints, type MemfsConfig } from "../memfs-config.ts";
+import { INDEX_FILE, isIndexed, isIndexPath, isMarkdown, type BlockLayout, type MemoryPolicy } from "../layout.ts";
 
-/**
- * Letta's two policies: `memfs`, an agent's own memory (the hook's "root-marker" policy, which
- * Letta Code installs in every memory clone: v1 rules, or v2 once a root MEMORY.md exists), and
- * `shared-memory`, a shared repository (v2 rules over every `.md`).
- */
-export type MemoryPolicy = "memfs" | "shared-memory";
+export type { MemoryPolicy };
+import { CONFIG_PATH, constraintsOf, DEFAULT_MEMFS_CONFIG, parseMemfsConfig, type Constraints, type MemfsConfig } from "../memfs-config.ts";
 
 /** The rule set a change is checked with. */
 export type RuleFormat = "v1" | "v2" | "shared";

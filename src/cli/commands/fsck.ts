@@ -1,7 +1,7 @@
 import { defaultCodec } from "../../git/codec/index.ts";
 import { checkRepository } from "../../repo/fsck.ts";
 import type { Command } from "../command.ts";
-import { DATA_OPTIONS, SELECTION_OPTIONS } from "../config.ts";
+import { DATA_OPTIONS, REPOSITORY_OPTION, SELECTION_OPTIONS } from "../config.ts";
 import { startProgress } from "../progress.ts";
 import { withRepositories } from "../repositories.ts";
 
@@ -9,8 +9,8 @@ export const fsck: Command = {
   name: "fsck",
   summary: "check every manifest, pack and index, and that every ref's objects are all there",
   args: [],
-  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS],
-  notes: "Exit status 1 when any repository has a problem; each problem is one line on stdout, `ORG/AGENT: what`.",
+  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS, REPOSITORY_OPTION],
+  notes: "Exit status 1 when any repository has a problem; each problem is one line on stdout, `ORG/AGENT: what` (`ORG/repositories/ID: what` for a shared repository).",
   run: async ({ options, io }) => {
     let checked = 0;
     let broken = 0;

@@ -1,5 +1,5 @@
 import type { Command } from "../command.ts";
-import { DATA_OPTIONS, GRACE_PERIOD_OPTION, gracePeriod, SELECTION_OPTIONS } from "../config.ts";
+import { DATA_OPTIONS, GRACE_PERIOD_OPTION, gracePeriod, REPOSITORY_OPTION, SELECTION_OPTIONS } from "../config.ts";
 import { startProgress } from "../progress.ts";
 import { withRepositories } from "../repositories.ts";
 
@@ -7,7 +7,7 @@ export const gc: Command = {
   name: "gc",
   summary: "compact repositories now: one pack each, unreachable objects and unnamed files past the grace period removed",
   args: [],
-  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS, GRACE_PERIOD_OPTION],
+  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS, REPOSITORY_OPTION, GRACE_PERIOD_OPTION],
   run: async ({ options, io }) => {
     const gracePeriodMs = gracePeriod(options);
     const totals = { repositories: 0, merged: 0, dropped: 0, deleted: 0 };

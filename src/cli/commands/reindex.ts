@@ -1,9 +1,9 @@
 import type { BlockLayout } from "../../blocks/layout.ts";
 import { memoryFiles } from "../../blocks/memory-file.ts";
-import { commitTree } from "../../blocks/push-check.ts";
+import { commitTree, memoryPolicyOf } from "../../blocks/push-check.ts";
 import type { MirrorRepair } from "../../db/mirror.ts";
 import type { Command } from "../command.ts";
-import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, SELECTION_OPTIONS } from "../config.ts";
+import { BLOCK_LAYOUT_OPTION, blockLayout, DATA_OPTIONS, REPOSITORY_OPTION, SELECTION_OPTIONS } from "../config.ts";
 import { withRepositories, type RepositoryData } from "../repositories.ts";
 
 /** Rebuilds of one repository tried before giving up: each loses only to a commit made meanwhile. */
@@ -18,7 +18,7 @@ async function reindexRepository(data: RepositoryData, org: string, repo: string
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const snapshot = await data.repositories.snapshot(org, repo);
     const tip = snapshot.refs.get(snapshot.head);
-    const files = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), layout);
+    const files = tip === undefined ? [] : memoryFiles(snapshot.objects, commitTree(snapshot.objects, tip), layout, memoryPolicyOf(repo));
     const { generation } = snapshot.manifest;
     const repair = await data.manifests.atGeneration(org, repo, generation, (tx) => data.mirror.reconcile(tx, org, repo, files, tip, generation));
     if (repair) return repair;
@@ -30,8 +30,8 @@ export const reindex: Command = {
   name: "reindex",
   summary: "rebuild the SQL mirror of memory files from main's tip (after an import or a layout change), reporting what it fixed",
   args: [],
-  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS, BLOCK_LAYOUT_OPTION],
-  notes: "Each row fixed is one line on stdout, `ORG/AGENT: added|changed|removed PATH`. Exit status 1 when a repository kept changing during its rebuild.",
+  options: [...DATA_OPTIONS, ...SELECTION_OPTIONS, REPOSITORY_OPTION, BLOCK_LAYOUT_OPTION],
+  notes: "Each row fixed is one line on stdout, `ORG/AGENT: added|changed|removed PATH` (`ORG/repositories/ID: …` for a shared repository). Exit status 1 when a repository kept changing during its rebuild.",
   run: async ({ options, io }) => {
     const layout = blockLayout(options);
     const totals = { repositories: 0, fixed: 0, rows: 0, contended: 0 };

@@ -1,6 +1,9 @@
-/** Pieces the pages share: sizes as inline SVG (attributes, never style=, which the CSP forbids), times, Markdown, a tree of files. */
+/** @jsxImportSource hono/jsx */
+/** Pieces the pages share: sizes as inline SVG (attributes, never style=, which the CSP forbids), times, Markdown, a tree of files, breadcrumbs. */
 import type { MemoryFile } from "../../blocks/memory-file.ts";
+import type { Child } from "hono/jsx";
 import { renderMarkdown } from "./markdown.ts";
+import { ownerTitle, uiUrls, type MemoryOwner } from "./urls.ts";
 
 const number = new Intl.NumberFormat("en");
 
@@ -113,5 +116,31 @@ export function FileTree({ files }: { files: readonly MemoryFile[] }) {
     <div class="tree">
       <TreeLevel node={treeOf(files)} />
     </div>
+  );
+}
+
+/**
+ * The breadcrumbs of an owner's pages: the organisation's list of its kind, the owner, the pages
+ * `via`, then `current` (absent: the owner's own page is the current one).
+ */
+export function OwnerCrumbs({ owner, via = [], current }: { owner: MemoryOwner; via?: readonly { label: string; href: string }[]; current?: Child }) {
+  const [listLabel, listHref] = owner.kind === "agent" ? ["Agents", uiUrls.home] : ["Repositories", uiUrls.repositories];
+  return (
+    <nav class="crumbs" aria-label="Breadcrumb">
+      <a href={listHref}>{listLabel}</a> /{" "}
+      {current === undefined ? (
+        <span aria-current="page">{ownerTitle(owner)}</span>
+      ) : (
+        <>
+          <a href={uiUrls.owner(owner)}>{ownerTitle(owner)}</a> /{" "}
+          {via.map(({ label, href }) => (
+            <>
+              <a href={href}>{label}</a> /{" "}
+            </>
+          ))}
+          <span aria-current="page">{current}</span>
+        </>
+      )}
+    </nav>
   );
 }

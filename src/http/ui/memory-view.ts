@@ -8,6 +8,7 @@ import { changedFiles, isRegularFile, type FileVersion } from "../../blocks/chan
 import { countCharacters, fileValue } from "../../blocks/front-matter.ts";
 import type { BlockLayout } from "../../blocks/layout.ts";
 import { memoryFiles, type MemoryFile } from "../../blocks/memory-file.ts";
+import { memoryPolicyOf } from "../../blocks/push-check.ts";
 import { commitTreeAndParents, entryAtPath } from "../../git/object/index.ts";
 import type { Oid } from "../../git/oid.ts";
 import { commitHistory } from "../../git/walk/index.ts";
@@ -28,8 +29,9 @@ export interface BlockView extends MemoryFile {
   sizes: number[];
 }
 
-export interface AgentMemory {
-  commit: Oid;
+export interface RepositoryMemory {
+  /** Undefined for a repository never written (a shared repository exists before its first push). */
+  commit?: Oid;
   /** The manifest's generation it was read at: the live update follows events after it. */
   generation: number;
   blocks: BlockView[];
@@ -67,11 +69,14 @@ function blobBytes(snapshot: Snapshot, oid: Oid): Uint8Array {
   return object?.type === "blob" ? object.data : new Uint8Array(0);
 }
 
-/** The memory at `revision` (undefined when it names no commit), with the size history of each block. */
-export function agentMemory(snapshot: Snapshot, revision: string, blockLayout: BlockLayout): AgentMemory | undefined {
+/**
+ * The memory at `revision` (undefined when it names no commit; empty at HEAD of a never-written
+ * repository), with the size history of each block; a shared repository's is read with its own policy (always v2), as the mirror reads it.
+ */
+export function repositoryMemory(snapshot: Snapshot, revision: string, blockLayout: BlockLayout): RepositoryMemory | undefined {
   const commit = resolveRevision(snapshot, revision);
-  if (commit === undefined) return undefined;
-  const all = memoryFiles(snapshot.objects, treeOf(snapshot, commit), blockLayout);
+  if (commit === undefined) return revision === "HEAD" && snapshot.refs.size === 0 ? { generation: snapshot.manifest.generation, blocks: [], files: [] } : undefined;
+  const all = memoryFiles(snapshot.objects, treeOf(snapshot, commit), blockLayout, memoryPolicyOf(snapshot.repo));
   const recent = commitHistory(snapshot.objects, commit, { limit: SIZE_HISTORY_COMMITS }).reverse().map((oid) => treeOf(snapshot, oid));
   const sizeOfBlob = new Map<Oid, number>();
   const charactersAt = (tree: Oid, path: string): number => {

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The web page under /ui/ (DESIGN.md, Contract, "Operations"): server-rendered pages, signed in
  * with an API key exchanged for a session cookie. Each handler reads one view and renders one
@@ -8,8 +9,10 @@ import type { JSX } from "hono/jsx/jsx-runtime";
 import type { BlockLayout } from "../../blocks/layout.ts";
 import type { AgentSummary, SearchHit } from "../../db/mirror.ts";
 import type { KeyIdentity } from "../../db/accounts.ts";
+import type { SharedRepositories } from "../../db/shared-repositories.ts";
 import { isOid } from "../../git/oid.ts";
 import { isValidName } from "../../names.ts";
+import { sharedRepositoryId, sharedRepositoryName, type RepositoryName } from "../../repo/layout.ts";
 import type { Snapshot } from "../../repo/snapshot.ts";
 import { eventStreamResponse } from "../../events/sse.ts";
 import type { EventRoutesOptions } from "../api-routes.ts";
@@ -20,12 +23,12 @@ import { apiErrorOf, RETRY_AFTER_SECONDS } from "../errors.ts";
 import icon from "./assets/icon.svg" with { type: "text" };
 import liveScript from "./assets/live.client.js" with { type: "text" };
 import stylesheet from "./assets/style.css" with { type: "text" };
-import { agentMemory, commitLog, commitView } from "./memory-view.ts";
-import { AgentPage, MemorySection } from "./pages/agent.tsx";
+import { repositoryMemory, commitLog, commitView } from "./memory-view.ts";
+import { MemoryPage, MemorySection } from "./pages/memory.tsx";
 import { CommitPage } from "./pages/commit.tsx";
 import { HistoryPage } from "./pages/history.tsx";
 import { NotFoundPage } from "./pages/not-found.tsx";
-import { OrganisationPage } from "./pages/organisation.tsx";
+import { OrganisationPage, type OwnedHit } from "./pages/organisation.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import {
   clearPrivateCookie,
@@ -39,7 +42,7 @@ import {
   setPrivateCookie,
   SIGN_IN_COOKIE,
 } from "./security.ts";
-import { safeNext, uiUrls } from "./urls.ts";
+import { agentOwner, safeNext, uiUrls, type MemoryOwner } from "./urls.ts";
 
 export interface UiOptions {
   accounts: Authenticator;
@@ -48,17 +51,31 @@ export interface UiOptions {
     find(token: string): Promise<KeyIdentity | undefined>;
     delete(token: string): Promise<void>;
   };
-  repositories: { snapshot(org: string, agent: string): Promise<Snapshot> };
+  /** Agents' own memory by agent id, shared repositories by `repositories/{id}` (RepositoryName). */
+  repositories: { snapshot(org: string, repo: RepositoryName): Promise<Snapshot> };
   mirror: {
     agentSummaries(org: string): Promise<AgentSummary[]>;
     search(org: string, text: string, options: { limit: number }): Promise<SearchHit[]>;
   };
+  /** The organisation's shared repositories and their attachments. */
+  shared: Pick<SharedRepositories, "get" | "list" | "attached" | "agentsAttached" | "attachments" | "names">;
   blockLayout: BlockLayout;
-  /** The change events the agent page follows (the live update); without them the page is static. */
+  /** The change events the memory pages follow (the live update); without them the page is static. */
   events?: EventRoutesOptions;
 }
 
 type UiEnv = { Variables: AppEnv["Variables"] & { session: string } };
+
+interface OwnerRoutes {
+  /** The owner's page; its other pages are below it. */
+  prefix: string;
+  /** The prefix's parameter naming the owner. */
+  param: string;
+  /** What its not-found messages call it. */
+  noun: string;
+  find(c: Context<UiEnv>): Promise<{ owner: MemoryOwner; snapshot: Snapshot } | undefined>;
+  attached(org: string, owner: MemoryOwner): Promise<MemoryOwner[]>;
+}
 
 /** Seconds a session cookie lives: the session itself expires in the database (Sessions). */
 const SESSION_COOKIE_SECONDS = 12 * 60 * 60;
@@ -69,6 +86,8 @@ const MAX_FORM_BYTES = 16 * 1024;
 const SEARCH_LIMIT = 20;
 const MAX_QUERY_LENGTH = 500;
 const HISTORY_LIMIT = 200;
+/** The organisation page lists this many shared repositories, by name (the JSON API pages through all). */
+const REPOSITORY_LIST_LIMIT = 200;
 
 async function html(c: Context, page: JSX.Element, status: 200 | 401 | 403 | 404 = 200): Promise<Response> {
   return c.html(`<!DOCTYPE html>${await page.toString()}`, status, PAGE_HEADERS);
@@ -152,76 +171,119 @@ export function uiRoutes(options: UiOptions): Hono<UiEnv> {
     await next();
   });
 
+  /** The organisation's hits, each with the agent or shared repository it is in (a hit of a repository deleted since is left out). */
+  const searchHits = async (org: string, query: string): Promise<OwnedHit[]> => {
+    const hits = await options.mirror.search(org, query, { limit: SEARCH_LIMIT });
+    const names = await options.shared.names(org, [...new Set(hits.flatMap(({ repo }) => sharedRepositoryId(repo) ?? []))]);
+    return hits.flatMap((hit): OwnedHit[] => {
+      const id = sharedRepositoryId(hit.repo);
+      if (id === undefined) return [{ ...hit, owner: agentOwner(hit.repo) }];
+      const name = names.get(id);
+      return name === undefined ? [] : [{ ...hit, owner: { kind: "repository", id, name } }];
+    });
+  };
+
   const notFound = (c: Context<UiEnv>, what: string) => html(c, <NotFoundPage session={sessionOf(c)} what={what} />, 404);
 
   app.get("/ui/", async (c) => {
     const org = c.get("org");
     const query = (c.req.query("q") ?? "").slice(0, MAX_QUERY_LENGTH);
-    const [agents, hits] = await Promise.all([
+    const [agents, repositories, attachments, hits] = await Promise.all([
       options.mirror.agentSummaries(org),
-      query.trim() === "" ? undefined : options.mirror.search(org, query, { limit: SEARCH_LIMIT }),
+      options.shared.list(org, { limit: REPOSITORY_LIST_LIMIT, offset: 0 }),
+      options.shared.attachments(org),
+      query.trim() === "" ? undefined : searchHits(org, query),
     ]);
-    return html(c, <OrganisationPage session={sessionOf(c)} agents={agents} query={query} hits={hits} />);
+    return html(c, <OrganisationPage session={sessionOf(c)} agents={agents} repositories={repositories} attachments={attachments} query={query} hits={hits} />);
   });
 
-  /** The agent's repository, or undefined when this organisation has no such agent (another org's agents are not there either). */
-  const snapshotOf = async (c: Context<UiEnv>): Promise<Snapshot | undefined> => {
-    const agent = c.req.param("agent") ?? "";
-    if (!isValidName(agent)) return undefined;
-    const snapshot = await options.repositories.snapshot(c.get("org"), agent);
-    return snapshot.refs.size === 0 ? undefined : snapshot;
-  };
-  const noAgent = (c: Context<UiEnv>) => notFound(c, `This organisation has no agent ${JSON.stringify(c.req.param("agent"))}.`);
+  /**
+   * The pages of an owner's memory, the same for an agent and a shared repository: `find` reads
+   * the owner the path names with its repository's snapshot (undefined when this organisation has
+   * none: another organisation's are not there either), `attached` the other side of its attachments.
+   */
+  const ownerRoutes: OwnerRoutes[] = [
+    {
+      prefix: "/ui/agents/:agent",
+      param: "agent",
+      noun: "agent",
+      find: async (c) => {
+        const agent = c.req.param("agent") ?? "";
+        if (!isValidName(agent)) return undefined;
+        const snapshot = await options.repositories.snapshot(c.get("org"), agent);
+        return snapshot.refs.size === 0 ? undefined : { owner: agentOwner(agent), snapshot };
+      },
+      attached: async (org, owner) => (await options.shared.attached(org, owner.id)).map(({ id, name }) => ({ kind: "repository", id, name })),
+    },
+    {
+      prefix: "/ui/repositories/:id",
+      param: "id",
+      noun: "repository",
+      find: async (c) => {
+        const id = c.req.param("id") ?? "";
+        const repository = isValidName(id) ? await options.shared.get(c.get("org"), id) : undefined;
+        if (!repository) return undefined;
+        const snapshot = await options.repositories.snapshot(c.get("org"), sharedRepositoryName(id));
+        return { owner: { kind: "repository", id, name: repository.name }, snapshot };
+      },
+      attached: async (org, owner) => (await options.shared.agentsAttached(org, owner.id)).map(agentOwner),
+    },
+  ];
 
-  app.get("/ui/agents/:agent", async (c) => {
-    const snapshot = await snapshotOf(c);
-    if (!snapshot) return noAgent(c);
-    const at = c.req.query("at");
-    if (at !== undefined && !isOid(at)) return notFound(c, "That is not a commit id.");
-    const memory = agentMemory(snapshot, at ?? "HEAD", options.blockLayout);
-    if (!memory) return notFound(c, at ? "This agent has no such commit." : "This agent's default branch has no commit.");
-    const agent = c.req.param("agent");
-    return html(c, <AgentPage session={sessionOf(c)} agent={agent} memory={memory} at={at} live={options.events !== undefined} />);
-  });
+  for (const { prefix, param, noun, find, attached } of ownerRoutes) {
+    const missing = (c: Context<UiEnv>) => notFound(c, `This organisation has no ${noun} ${JSON.stringify(c.req.param(param))}.`);
 
-  app.get("/ui/agents/:agent/memory", async (c) => {
-    const snapshot = await snapshotOf(c);
-    const memory = snapshot && agentMemory(snapshot, "HEAD", options.blockLayout);
-    if (!memory) return noAgent(c);
-    return html(c, <MemorySection agent={c.req.param("agent")} memory={memory} />);
-  });
+    app.get(prefix, async (c) => {
+      const found = await find(c);
+      if (!found) return missing(c);
+      const at = c.req.query("at");
+      if (at !== undefined && !isOid(at)) return notFound(c, "That is not a commit id.");
+      const memory = repositoryMemory(found.snapshot, at ?? "HEAD", options.blockLayout);
+      if (!memory) return notFound(c, at ? `This ${noun} has no such commit.` : `This ${noun}'s default branch has no commit yet.`);
+      const others = await attached(c.get("org"), found.owner);
+      return html(c, <MemoryPage session={sessionOf(c)} owner={found.owner} memory={memory} attached={others} at={at} live={options.events !== undefined} />);
+    });
 
-  if (options.events) {
-    const events = options.events;
-    // The same stream as GET /v1/agents/{agent_id}/events, authenticated by the session cookie.
-    app.get("/ui/agents/:agent/events", async (c) => {
-      if (!(await snapshotOf(c))) return noAgent(c);
-      try {
-        return await eventStreamResponse(events.streams, { org: c.get("org"), agent: c.req.param("agent") }, c.req.raw, events);
-      } catch (error) {
-        const known = apiErrorOf(error);
-        if (!known) throw error;
-        return c.text(`${known.message}\n`, known.status, known.status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {});
-      }
+    app.get(`${prefix}/memory`, async (c) => {
+      const found = await find(c);
+      const memory = found && repositoryMemory(found.snapshot, "HEAD", options.blockLayout);
+      if (!memory) return missing(c);
+      return html(c, <MemorySection owner={found.owner} memory={memory} />);
+    });
+
+    if (options.events) {
+      const events = options.events;
+      // The same stream as GET /v1/agents/{agent_id}/events or /v1/repositories/{id}/events, authenticated by the session cookie.
+      app.get(`${prefix}/events`, async (c) => {
+        const found = await find(c);
+        if (!found) return missing(c);
+        try {
+          return await eventStreamResponse(events.streams, { org: c.get("org"), agent: found.snapshot.repo }, c.req.raw, events);
+        } catch (error) {
+          const known = apiErrorOf(error);
+          if (!known) throw error;
+          return c.text(`${known.message}\n`, known.status, known.status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {});
+        }
+      });
+    }
+
+    app.get(`${prefix}/history`, async (c) => {
+      const found = await find(c);
+      if (!found) return missing(c);
+      const path = c.req.query("path") || undefined;
+      const commits = commitLog(found.snapshot, { path, limit: HISTORY_LIMIT });
+      return html(c, <HistoryPage session={sessionOf(c)} owner={found.owner} path={path} commits={commits} />);
+    });
+
+    app.get(`${prefix}/commits/:commit`, async (c) => {
+      const found = await find(c);
+      if (!found) return missing(c);
+      const id = c.req.param("commit");
+      const view = isOid(id) ? commitView(found.snapshot, id) : undefined;
+      if (!view) return notFound(c, `This ${noun} has no such commit.`);
+      return html(c, <CommitPage session={sessionOf(c)} owner={found.owner} view={view} />);
     });
   }
-
-  app.get("/ui/agents/:agent/history", async (c) => {
-    const snapshot = await snapshotOf(c);
-    if (!snapshot) return noAgent(c);
-    const path = c.req.query("path") || undefined;
-    const commits = commitLog(snapshot, { path, limit: HISTORY_LIMIT });
-    return html(c, <HistoryPage session={sessionOf(c)} agent={c.req.param("agent")} path={path} commits={commits} />);
-  });
-
-  app.get("/ui/agents/:agent/commits/:id", async (c) => {
-    const snapshot = await snapshotOf(c);
-    if (!snapshot) return noAgent(c);
-    const id = c.req.param("id");
-    const view = isOid(id) ? commitView(snapshot, id) : undefined;
-    if (!view) return notFound(c, "This agent has no such commit.");
-    return html(c, <CommitPage session={sessionOf(c)} agent={c.req.param("agent")} view={view} />);
-  });
 
   app.all("/ui/*", (c) => notFound(c, "There is no such page."));
   return app;

@@ -1,4 +1,4 @@
-// The agent page's live update: on each change event of the agent, fetch the page's memory
+// A memory page's live update: on each change event of its agent or shared repository, fetch the page's memory
 // section again and put it in place. Served as a file (the CSP allows no inline script).
 "use strict";
 (function () {

@@ -1,13 +1,14 @@
+/** @jsxImportSource hono/jsx */
 import type { StructuredPatchHunk } from "diff";
-import { Time } from "../components.tsx";
+import { OwnerCrumbs, Time } from "../components.tsx";
 import { Layout, type LayoutProps } from "../layout.tsx";
 import type { CommitView, FileDiff } from "../memory-view.ts";
-import { uiUrls } from "../urls.ts";
+import { uiUrls, type MemoryOwner } from "../urls.ts";
 import { firstLine, SourceBadge } from "./history.tsx";
 
 export interface CommitProps {
   session: NonNullable<LayoutProps["session"]>;
-  agent: string;
+  owner: MemoryOwner;
   view: CommitView;
 }
 
@@ -61,14 +62,11 @@ function FileSection({ file }: { file: FileDiff }) {
   );
 }
 
-export function CommitPage({ session, agent, view }: CommitProps) {
+export function CommitPage({ session, owner, view }: CommitProps) {
   const { commit, files } = view;
   return (
     <Layout title={firstLine(commit.message)} session={session}>
-      <nav class="crumbs" aria-label="Breadcrumb">
-        <a href={uiUrls.home}>Agents</a> / <a href={uiUrls.agent(agent)}>{agent}</a> / <a href={uiUrls.history(agent)}>History</a> /{" "}
-        <span aria-current="page">{commit.id.slice(0, 12)}</span>
-      </nav>
+      <OwnerCrumbs owner={owner} via={[{ label: "History", href: uiUrls.history(owner) }]} current={commit.id.slice(0, 12)} />
       <h1>{firstLine(commit.message)}</h1>
       <pre class="message">{commit.message.split("\n").slice(1).join("\n").trim()}</pre>
       <dl class="commit-meta">
@@ -88,7 +86,7 @@ export function CommitPage({ session, agent, view }: CommitProps) {
           <>
             <dt>Parent</dt>
             <dd>
-              <a href={uiUrls.commit(agent, parent)}>
+              <a href={uiUrls.commit(owner, parent)}>
                 <code>{parent.slice(0, 12)}</code>
               </a>
             </dd>
@@ -96,7 +94,7 @@ export function CommitPage({ session, agent, view }: CommitProps) {
         ))}
       </dl>
       <p>
-        <a class="button" href={uiUrls.agent(agent, commit.id)}>
+        <a class="button" href={uiUrls.owner(owner, commit.id)}>
           Memory at this commit
         </a>
       </p>

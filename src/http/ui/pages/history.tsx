@@ -1,11 +1,12 @@
-import { Time } from "../components.tsx";
+/** @jsxImportSource hono/jsx */
+import { OwnerCrumbs, Time } from "../components.tsx";
 import { Layout, type LayoutProps } from "../layout.tsx";
 import type { HistoryEntry } from "../memory-view.ts";
-import { uiUrls } from "../urls.ts";
+import { ownerTitle, uiUrls, type MemoryOwner } from "../urls.ts";
 
 export interface HistoryProps {
   session: NonNullable<LayoutProps["session"]>;
-  agent: string;
+  owner: MemoryOwner;
   path?: string;
   commits: readonly HistoryEntry[];
 }
@@ -18,16 +19,14 @@ export function SourceBadge({ source }: { source: HistoryEntry["source"] }) {
   return <span class={`badge source-${source}`}>{source === "api" ? "API" : "git"}</span>;
 }
 
-export function HistoryPage({ session, agent, path, commits }: HistoryProps) {
+export function HistoryPage({ session, owner, path, commits }: HistoryProps) {
   return (
-    <Layout title={`History of ${path ?? agent}`} session={session}>
-      <nav class="crumbs" aria-label="Breadcrumb">
-        <a href={uiUrls.home}>Agents</a> / <a href={uiUrls.agent(agent)}>{agent}</a> / <span aria-current="page">History</span>
-      </nav>
+    <Layout title={`History of ${path ?? ownerTitle(owner)}`} session={session}>
+      <OwnerCrumbs owner={owner} current="History" />
       <h1>History{path && <> of <code>{path}</code></>}</h1>
       {path && (
         <p>
-          <a href={uiUrls.history(agent)}>Every commit</a>
+          <a href={uiUrls.history(owner)}>Every commit</a>
         </p>
       )}
       {commits.length === 0 ? (
@@ -36,7 +35,7 @@ export function HistoryPage({ session, agent, path, commits }: HistoryProps) {
         <ol class="commits">
           {commits.map((commit) => (
             <li>
-              <a href={uiUrls.commit(agent, commit.id)}>{firstLine(commit.message)}</a>
+              <a href={uiUrls.commit(owner, commit.id)}>{firstLine(commit.message)}</a>
               <div class="muted">
                 <SourceBadge source={commit.source} /> {commit.author.name} · <Time value={commit.author.time} /> · <code>{commit.id.slice(0, 12)}</code>
               </div>

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { Layout, type LayoutProps } from "../layout.tsx";
 import { uiUrls } from "../urls.ts";
 

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import { Layout } from "../layout.tsx";
 
 export interface SignInProps {
