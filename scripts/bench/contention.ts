@@ -18,14 +18,13 @@
  * Options: --duration SECONDS (10) per measurement, --rounds N (3), --workers N (the pooled stategit's),
  * --binary, --cgi-bridge, --no-pin, --timeout MINUTES (20).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchRepository, memoryRepository, MEMORY_SHAPE, run, type RepoShape } from "./fixtures.ts";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, runBenchmark, table } from "./harness.ts";
-import { expectedAnswers, recordUpToDateFetch, upToDateFetchLoad, type ExpectedAnswers, type UpToDateFetch } from "./load.ts";
-import { Children, peerRepository, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
+import { measureRound, summary, type ContentionRun, type ContentionSummary } from "./contention-load.ts";
+import { benchRepository, memoryRepository, MEMORY_SHAPE, type RepoShape } from "./fixtures.ts";
+import { fixed, PEER_OPTIONS, planCores, setUpBenchmark, table } from "./harness.ts";
+import { expectedAnswers, recordUpToDateFetch } from "./load.ts";
+import { peerRepository, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
 const SMALL_AGENT = "small-agent";
 const SMALL_SHAPE: RepoShape = { files: 10, commits: 20, editsPerCommit: 1, randomBytesPerCommit: 0 };
@@ -42,90 +41,10 @@ const roundMs = Number(options.duration) * 1000;
 const rounds = Number(options.rounds);
 if (!(roundMs > 0) || !(rounds >= 1)) throw new Error("--duration and --rounds take positive numbers");
 
-const say = (line: string) => process.stderr.write(`[contention-bench] ${line}\n`);
-const tmp = mkdtempSync(join(tmpdir(), "stategit-contention-bench-"));
-const children = new Children(tmp);
-const gitEnv = isolatedGitEnv(tmp);
-const git = gitRunner(gitEnv, tmp);
-const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
-stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
-const stopEverything = async () => {
-  await children.stopAll();
-  removeTmp();
-};
-
-function planCores(): { client?: number; server?: number; note: string } {
-  const cores = availableParallelism();
-  if (options["no-pin"] || cores < 2 || !Bun.which("taskset")) return { note: `${cores} cores, nothing pinned` };
-  run(["taskset", "-a", "-p", "-c", "0", String(process.pid)]);
-  return { client: 0, server: 1, note: `${cores} cores: clients (this process, git) on cpu0, each server on cpu1` };
-}
-
-/** One peer's fetch times (ms), idle and under load, over every round, and what failed. */
-interface PeerRun {
-  peer: Peer;
-  small: Peer;
-  expected: ExpectedAnswers;
-  /** A clone of the large repository the pushes are made from. */
-  work: string;
-  idle: number[];
-  loaded: number[];
-  failures: string[];
-  /** Push + clone rounds of the large repository. */
-  rounds: number;
-}
-
-interface Summary {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-interface PeerSummary {
-  run: PeerRun;
-  idle: Summary;
-  loaded: Summary;
-}
-
-function summary(latencies: readonly number[]): Summary {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))];
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN };
-}
-
-async function fetchLatencies(run: PeerRun, exchange: UpToDateFetch, into: number[]): Promise<void> {
-  const result = await upToDateFetchLoad(run.small, exchange, run.expected, 1, roundMs);
-  into.push(...result.latenciesMs);
-  run.failures.push(...[...result.failures].map(([what, count]) => `${what} × ${count}`));
-}
-
-/** Pushes a one-line commit from `work` to the peer's large repository, then clones it, until `stop` says so. */
-async function pushAndCloneLoop(run: PeerRun, stop: () => boolean): Promise<void> {
-  while (!stop()) {
-    await Bun.write(join(run.work, "dir0", "file0.md"), `edit ${run.peer.name} ${run.rounds} ${performance.now()}\n`);
-    await git(["-C", run.work, "commit", "-q", "-a", "-m", `round ${run.rounds}`]);
-    await git(["-C", run.work, "push", "-q", run.peer.gitUrl, "HEAD:refs/heads/main"]);
-    const clone = join(tmp, "load-clone");
-    await git(["-c", "protocol.version=2", "clone", "-q", "--bare", run.peer.gitUrl, clone]);
-    rmSync(clone, { recursive: true, force: true });
-    run.rounds++;
-  }
-}
-
-/** One round of a peer: fetches alone, then fetches while the push + clone loop runs. */
-async function measureRound(run: PeerRun, exchange: UpToDateFetch): Promise<void> {
-  await fetchLatencies(run, exchange, run.idle);
-  let stopped = false;
-  const loop = pushAndCloneLoop(run, () => stopped);
-  // The first push and clone start before the measurement, so the load is there from its first fetch.
-  await Bun.sleep(1000);
-  await fetchLatencies(run, exchange, run.loaded);
-  stopped = true;
-  await loop;
-}
+const { say, tmp, children, gitEnv, git, finish } = setUpBenchmark("contention-bench", Number(options.timeout));
 
 async function main(): Promise<number> {
-  const cores = planCores();
+  const cores = planCores(options["no-pin"]);
   const load = async () => (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
   const loadAtStart = await load();
   say(`temporary directory ${tmp}`);
@@ -156,7 +75,7 @@ async function main(): Promise<number> {
   const fetcher = join(tmp, "fetcher");
   await git(["clone", "-q", "--no-checkout", smallFacts.path, fetcher]);
   const exchange = await recordUpToDateFetch(peerRepository(gitPeer, SMALL_AGENT), fetcher, gitEnv);
-  const runs: PeerRun[] = [];
+  const runs: ContentionRun[] = [];
   for (const peer of [gitPeer, ...stategits]) {
     const small = peerRepository(peer, SMALL_AGENT);
     const work = join(tmp, `work-${runs.length}`);
@@ -169,22 +88,22 @@ async function main(): Promise<number> {
   for (let round = 1; round <= rounds; round++) {
     for (const run of runs) {
       say(`round ${round}/${rounds}: ${run.peer.name}, ${roundMs / 1000} s idle, then ${roundMs / 1000} s under push + clone`);
-      await measureRound(run, exchange);
+      await measureRound({ git, tmp, roundMs }, run, exchange);
     }
   }
 
-  const summaries = runs.map((run): PeerSummary => ({ run, idle: summary(run.idle), loaded: summary(run.loaded) }));
+  const summaries = runs.map((run): ContentionSummary => ({ run, idle: summary(run.idle), loaded: summary(run.loaded) }));
   const [theirs, ...ours] = summaries;
   const ms = (value: number) => fixed(value, 1);
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   const rows = [["up-to-date fetch of the small repository (ms)", ...runs.map((r) => r.peer.name), ...ours.map((r) => `${r.run.peer.name} / git`)]];
   for (const [label, pick] of [
-    ["idle: p50", (r: PeerSummary) => r.idle.p50],
-    ["idle: p99", (r: PeerSummary) => r.idle.p99],
-    ["idle: max", (r: PeerSummary) => r.idle.max],
-    ["under push + clone: p50", (r: PeerSummary) => r.loaded.p50],
-    ["under push + clone: p99", (r: PeerSummary) => r.loaded.p99],
-    ["under push + clone: max", (r: PeerSummary) => r.loaded.max],
+    ["idle: p50", (r: ContentionSummary) => r.idle.p50],
+    ["idle: p99", (r: ContentionSummary) => r.idle.p99],
+    ["idle: max", (r: ContentionSummary) => r.idle.max],
+    ["under push + clone: p50", (r: ContentionSummary) => r.loaded.p50],
+    ["under push + clone: p99", (r: ContentionSummary) => r.loaded.p99],
+    ["under push + clone: max", (r: ContentionSummary) => r.loaded.max],
   ] as const) {
     rows.push([label, ...summaries.map((r) => ms(pick(r))), ...ours.map((r) => ratio(pick(r), pick(theirs)))]);
   }
@@ -208,4 +127,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-await runBenchmark(main, stopEverything, say);
+await finish(main);

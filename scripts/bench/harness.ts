@@ -1,5 +1,9 @@
 /** What the server benchmarks (serve.ts, large.ts) share: their common options, git runner and table. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { run } from "./fixtures.ts";
+import { Children, stopOnSignalOrTimeout } from "./peers.ts";
 
 /** Options every server benchmark takes (see peers.ts). */
 export const PEER_OPTIONS = {
@@ -9,6 +13,18 @@ export const PEER_OPTIONS = {
   profile: { type: "boolean", default: false },
   timeout: { type: "string", default: "20" },
 } as const;
+
+/**
+ * With two or more cores (and pinning not turned off), pins this process, and so the load and git
+ * clients it starts, to cpu0 and returns cpu1 for the servers, so each server gets the same single
+ * core; otherwise pins nothing.
+ */
+export function planCores(noPin: boolean): { client?: number; server?: number; note: string } {
+  const cores = availableParallelism();
+  if (noPin || cores < 2 || !Bun.which("taskset")) return { note: `${cores} cores, nothing pinned: clients and servers share them` };
+  run(["taskset", "-a", "-p", "-c", "0", String(process.pid)]);
+  return { client: 0, server: 1, note: `${cores} cores: clients (this process, git) on cpu0, each server on cpu1` };
+}
 
 /** An environment for git clients that reads no user or system configuration. */
 export function isolatedGitEnv(tmp: string): Record<string, string> {
@@ -24,6 +40,8 @@ export function gitRunner(env: Record<string, string>, tmp: string): (args: stri
     return stdout;
   };
 }
+
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export const fixed = (value: number, digits = 0) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
@@ -44,4 +62,24 @@ export async function runBenchmark(main: () => Promise<number>, cleanUp: () => P
     await cleanUp();
   }
   process.exit(status);
+}
+
+/**
+ * What a server benchmark sets up first: its log line writer, a temporary directory, the children
+ * it starts and git clients, all stopped and removed on a signal, after `timeoutMinutes`, or when
+ * `finish` has run the benchmark's main (whose status becomes the exit status).
+ */
+export function setUpBenchmark(name: string, timeoutMinutes: number) {
+  const say = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
+  const tmp = mkdtempSync(join(tmpdir(), `stategit-${name}-`));
+  const children = new Children(tmp);
+  const gitEnv = isolatedGitEnv(tmp);
+  const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  stopOnSignalOrTimeout(children, timeoutMinutes, say, removeTmp);
+  const cleanUp = async () => {
+    await children.stopAll();
+    removeTmp();
+  };
+  const finish = (main: () => Promise<number>) => runBenchmark(main, cleanUp, say);
+  return { say, tmp, children, gitEnv, git: gitRunner(gitEnv, tmp), finish };
 }

@@ -20,13 +20,13 @@
  * Options: --repo large|small (large), --rounds N (3), --profile (CPU profiles of the stategit
  * servers in .bench/profile-*), --binary, --cgi-bridge, --no-pin, --timeout MINUTES (20).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, table } from "./harness.ts";
+import { fixed, gitRunner, isolatedGitEnv, median, PEER_OPTIONS, table } from "./harness.ts";
 import { generateRepository, run, type RepoShape } from "./fixtures.ts";
-import { processCpuSeconds } from "./load.ts";
+import { measureServer, statusBytes, type ServerCost } from "./cost.ts";
 import { AGENT, Children, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -38,8 +38,6 @@ const SHAPES: Record<string, RepoShape> = {
 const TIME_TARGET = 1;
 const COLD_CLONE_CPU_TARGET = 0.5;
 const RSS_PACK_MULTIPLE = 3;
-const CPU_SETTLE_STEP_MS = 250;
-const CPU_SETTLE_MAX_MS = 5000;
 /** The history is pushed in two steps, as an agent's memory grows: all but these last commits, then them. */
 const LAST_PUSH_COMMITS = 10;
 
@@ -80,56 +78,12 @@ function pinClient(): number | undefined {
   return 1;
 }
 
-/** A `/proc/PID/status` field in bytes (VmRSS, VmHWM). */
-function statusBytes(pid: number, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
-}
-
-/** Resets the peak RSS to the current RSS (proc(5), clear_refs "5"). */
-function resetPeakRss(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, "5");
-}
-
 /** The same server, another repository: the URL with the agent id replaced. */
 function repositoryUrl(peer: Peer, agent: string): string {
   return peer.gitUrl.replace(`/${AGENT}/`, `/${agent}/`);
 }
 
-interface Step {
-  ms: number;
-  cpuSeconds: number;
-  /** Peak RSS during the step (stategit only). */
-  peakBytes?: number;
-}
-
-async function measure(peer: Peer, trackRss: boolean, body: () => Promise<unknown>): Promise<Step> {
-  const pid = peer.process.pid;
-  if (trackRss) resetPeakRss(pid);
-  const cpu = processCpuSeconds(pid);
-  const start = performance.now();
-  await body();
-  const ms = performance.now() - start;
-  const peakBytes = trackRss ? statusBytes(pid, "VmHWM") : undefined;
-  return { ms, cpuSeconds: (await settledCpuSeconds(pid)) - cpu, peakBytes };
-}
-
-/**
- * The server's CPU seconds once they stop growing: git http-backend's processes may still be
- * finishing (and not yet reaped by lighttpd, whose counters include them only then) when the
- * client is done.
- */
-async function settledCpuSeconds(pid: number): Promise<number> {
-  let last = processCpuSeconds(pid);
-  for (let waited = 0; waited < CPU_SETTLE_MAX_MS; waited += CPU_SETTLE_STEP_MS) {
-    await Bun.sleep(CPU_SETTLE_STEP_MS);
-    const now = processCpuSeconds(pid);
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
-}
+const measure = (peer: Peer, trackRss: boolean, body: () => Promise<unknown>) => measureServer(peer.process.pid, trackRss, body);
 
 async function cloneAndCheck(url: string, dir: string, head: string, objects: number | undefined): Promise<void> {
   try {
@@ -149,8 +103,8 @@ type StepName = "push" | "last" | "cold" | "warm";
 
 interface Round {
   idleBytes: number;
-  git: Record<StepName, Step>;
-  ours: Record<StepName, Step>;
+  git: Record<StepName, ServerCost>;
+  ours: Record<StepName, ServerCost>;
 }
 
 interface Facts {
@@ -194,7 +148,6 @@ async function oneRound(index: number, gitPeer: Peer, facts: Facts, serverCpu: n
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mib = (bytes: number) => `${fixed(bytes / 2 ** 20)} MiB`;
 
 function range(values: number[], format: (value: number) => string): string {

@@ -1,6 +1,6 @@
 /**
- * The serve benchmark's load: what `git fetch` sends over smart HTTP with protocol v2 when
- * nothing is new (recorded once from the real client), replayed by concurrent keep-alive
+ * The serve benchmark's load: what `git fetch` sends over smart HTTP when nothing is new
+ * (recorded once from the real client, with protocol v2 or v0), replayed by concurrent keep-alive
  * clients, with every answer checked.
  */
 import { readFileSync } from "node:fs";
@@ -16,27 +16,34 @@ export interface RecordedRequest {
   body: Uint8Array;
 }
 
-/** The two requests of an up-to-date fetch (gitprotocol-v2: capability advertisement, then `ls-refs`). */
+/**
+ * The requests of an up-to-date fetch: with protocol v2 the capability advertisement, then
+ * `ls-refs` (gitprotocol-v2); with v0 the ref advertisement alone, after which the client, having
+ * every tip, sends nothing (gitprotocol-http, "Smart Clients").
+ */
 export interface UpToDateFetch {
+  version: 0 | 2;
   advertisement: RecordedRequest;
-  lsRefs: RecordedRequest;
+  /** v2 only. */
+  lsRefs?: RecordedRequest;
 }
 
 /** The answers every replay must reproduce byte for byte (after the first one was checked). */
 export interface ExpectedAnswers {
   advertisement: Uint8Array;
-  lsRefs: Uint8Array;
+  /** v2 only. */
+  lsRefs?: Uint8Array;
 }
 
 // Headers the HTTP layer sets itself for each request; replaying them would be wrong.
 const HOP_HEADERS = new Set(["host", "content-length", "connection", "transfer-encoding"]);
 
 /**
- * Runs `git fetch` (protocol v2) in `clone`, whose `origin` is up to date with `peer`, through a
- * recording proxy, and returns the requests git sent. Fails unless they are exactly the two of an
- * up-to-date fetch.
+ * Runs `git fetch` (protocol `version`) in `clone`, whose `origin` is up to date with `peer`,
+ * through a recording proxy, and returns the requests git sent. Fails unless they are exactly
+ * those of an up-to-date fetch.
  */
-export async function recordUpToDateFetch(peer: Peer, clone: string, gitEnv: Record<string, string>): Promise<UpToDateFetch> {
+export async function recordUpToDateFetch(peer: Peer, clone: string, gitEnv: Record<string, string>, version: 0 | 2 = 2): Promise<UpToDateFetch> {
   const recorded: RecordedRequest[] = [];
   const target = new URL(peer.repoUrl);
   const proxy = Bun.serve({
@@ -64,7 +71,7 @@ export async function recordUpToDateFetch(peer: Peer, clone: string, gitEnv: Rec
     const proxied = `http://127.0.0.1:${proxy.port}${target.pathname}`;
     const git = (args: string[]) => Bun.spawn(["git", ...args], { cwd: clone, env: gitEnv, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
     await git(["remote", "set-url", "origin", proxied]).exited;
-    const fetchProcess = git(["-c", "protocol.version=2", "fetch", "origin"]);
+    const fetchProcess = git(["-c", `protocol.version=${version}`, "fetch", "origin"]);
     const [status, stderr] = await Promise.all([fetchProcess.exited, new Response(fetchProcess.stderr).text()]);
     if (status !== 0) throw new Error(`git fetch through the recording proxy failed: ${stderr}`);
   } finally {
@@ -72,13 +79,17 @@ export async function recordUpToDateFetch(peer: Peer, clone: string, gitEnv: Rec
   }
   const summary = recorded.map((request) => `${request.method} ${request.path}`).join(", ");
   const [advertisement, lsRefs] = recorded;
+  if (version === 0) {
+    if (recorded.length !== 1 || advertisement.method !== "GET") throw new Error(`expected git fetch (v0) to send GET info/refs only, got: ${summary}`);
+    return { version, advertisement };
+  }
   if (recorded.length !== 2 || advertisement.method !== "GET" || lsRefs.method !== "POST" || !pktText(lsRefs.body).includes("command=ls-refs")) {
     throw new Error(`expected git fetch to send GET info/refs and POST ls-refs only, got: ${summary}`);
   }
   if (!advertisement.headers.some(([name, value]) => name === "git-protocol" && value === "version=2")) {
     throw new Error("git fetch did not ask for protocol v2 (Git-Protocol: version=2)");
   }
-  return { advertisement, lsRefs };
+  return { version, advertisement, lsRefs };
 }
 
 /** The payloads of a pkt-line stream, `0000`/`0001` as markers (gitprotocol-common, "pkt-line Format"). */
@@ -106,18 +117,26 @@ function pktText(bytes: Uint8Array): string {
 }
 
 /**
- * Checks one peer's answers to the recorded fetch against the repository's refs and returns them:
- * a v2 advertisement offering ls-refs and fetch, and from ls-refs exactly those of `refs` (lines
- * as ls-refs writes them, HEAD first) that the request's `ref-prefix` arguments select
- * (gitprotocol-v2, "ls-refs").
+ * Checks one peer's answers to the recorded fetch against the repository's refs (lines as
+ * ls-refs writes them, HEAD first) and returns them.
  */
 export async function expectedAnswers(peer: Peer, exchange: UpToDateFetch, refs: string[]): Promise<ExpectedAnswers> {
-  const prefixes = pktLines(exchange.lsRefs.body)
+  const advertisement = await send(peer, exchange.advertisement);
+  const lsRefs = exchange.lsRefs && (await send(peer, exchange.lsRefs));
+  const problems = exchange.lsRefs && lsRefs ? checkV2(advertisement, exchange.lsRefs, lsRefs, refs) : checkV0(advertisement, refs);
+  if (problems.length > 0) throw new Error(`${peer.name}: wrong answer to the up-to-date fetch (v${exchange.version}):\n  ${problems.join("\n  ")}`);
+  return { advertisement: advertisement.body, lsRefs: lsRefs?.body };
+}
+
+/**
+ * A v2 advertisement offering ls-refs and fetch, and from ls-refs exactly those of `refs` that the
+ * request's `ref-prefix` arguments select (gitprotocol-v2, "ls-refs").
+ */
+function checkV2(advertisement: Answer, request: RecordedRequest, lsRefs: Answer, refs: string[]): string[] {
+  const prefixes = pktLines(request.body)
     .filter((line) => line.startsWith("ref-prefix "))
     .map((line) => line.slice("ref-prefix ".length));
   const expectedRefs = refs.filter((line) => prefixes.length === 0 || prefixes.some((prefix) => line.split(" ")[1].startsWith(prefix)));
-  const advertisement = await send(peer, exchange.advertisement);
-  const lsRefs = await send(peer, exchange.lsRefs);
   const problems = [checkHead(advertisement, ADVERTISEMENT_TYPE), checkHead(lsRefs, RESULT_TYPE)].filter((problem) => problem !== undefined);
   const capabilities = pktLines(advertisement.body);
   if (capabilities[0] !== "version 2" || capabilities.at(-1) !== "0000") problems.push(`advertisement is not a v2 capability list: ${JSON.stringify(capabilities)}`);
@@ -126,8 +145,25 @@ export async function expectedAnswers(peer: Peer, exchange: UpToDateFetch, refs:
   }
   const listed = pktLines(lsRefs.body);
   if (JSON.stringify(listed) !== JSON.stringify([...expectedRefs, "0000"])) problems.push(`ls-refs answered ${JSON.stringify(listed)}, expected ${JSON.stringify([...expectedRefs, "0000"])}`);
-  if (problems.length > 0) throw new Error(`${peer.name}: wrong answer to the up-to-date fetch:\n  ${problems.join("\n  ")}`);
-  return { advertisement: advertisement.body, lsRefs: lsRefs.body };
+  return problems;
+}
+
+/**
+ * A v0 ref advertisement: the service line, a flush, every ref of `refs` with a tag's peeled
+ * target as `NAME^{}` after it, capabilities after the first (gitprotocol-http, "Smart Server
+ * Response"; gitprotocol-pack, "Reference Discovery").
+ */
+function checkV0(advertisement: Answer, refs: string[]): string[] {
+  const problem = checkHead(advertisement, ADVERTISEMENT_TYPE);
+  if (problem) return [problem];
+  const expected = refs.flatMap((line) => {
+    const [id, name, ...attributes] = line.split(" ");
+    const peeled = attributes.find((attribute) => attribute.startsWith("peeled:"))?.slice("peeled:".length);
+    return peeled ? [`${id} ${name}`, `${peeled} ${name}^{}`] : [`${id} ${name}`];
+  });
+  const listed = pktLines(advertisement.body).map((line) => line.split("\0")[0]);
+  const wanted = ["# service=git-upload-pack", "0000", ...expected, "0000"];
+  return JSON.stringify(listed) === JSON.stringify(wanted) ? [] : [`advertisement listed ${JSON.stringify(listed)}, expected ${JSON.stringify(wanted)}`];
 }
 
 interface Answer {
@@ -193,7 +229,7 @@ export interface LoadResult {
 }
 
 /**
- * `concurrency` clients, each repeating the up-to-date fetch (GET advertisement, POST ls-refs)
+ * `concurrency` clients, each repeating the up-to-date fetch (GET advertisement, with v2 POST ls-refs)
  * over keep-alive connections for `durationMs`; every answer must be a 200 with the expected
  * content type and bytes.
  */
@@ -213,10 +249,9 @@ export async function upToDateFetchLoad(peer: Peer, exchange: UpToDateFetch, exp
     }
     return false;
   };
-  const requests = [
-    { request: exchange.advertisement, contentType: ADVERTISEMENT_TYPE, bytes: expected.advertisement, what: "GET info/refs" },
-    { request: exchange.lsRefs, contentType: RESULT_TYPE, bytes: expected.lsRefs, what: "POST ls-refs" },
-  ].map((step) => ({ ...step, url: `${peer.repoUrl}/${step.request.path}`, headers: [...step.request.headers, ...Object.entries(peer.headers)] }));
+  const steps = [{ request: exchange.advertisement, contentType: ADVERTISEMENT_TYPE, bytes: expected.advertisement, what: "GET info/refs" }];
+  if (exchange.lsRefs && expected.lsRefs) steps.push({ request: exchange.lsRefs, contentType: RESULT_TYPE, bytes: expected.lsRefs, what: "POST ls-refs" });
+  const requests = steps.map((step) => ({ ...step, url: `${peer.repoUrl}/${step.request.path}`, headers: [...step.request.headers, ...Object.entries(peer.headers)] }));
 
   let fetches = 0;
   const latenciesMs: number[] = [];

@@ -1,17 +1,19 @@
 /**
  * The servers the serve benchmark compares, started as child processes on 127.0.0.1 and always
  * stopped again: C git's `git http-backend` (behind lighttpd, or behind a Bun CGI bridge when
- * lighttpd cannot be installed) and stategit.
+ * lighttpd cannot be installed), dulwich's HTTP server, stategit, and canned bytes.
  */
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { GIT_BASE } from "./bridge.ts";
 import { run } from "./fixtures.ts";
+import type { ExpectedAnswers } from "./load.ts";
 
 /** The agent id both servers serve the benchmark repository under. */
 export const AGENT = "bench-agent";
 const BRIDGE = join(import.meta.dir, "bridge.ts");
+const DULWICH_WEB = join(import.meta.dir, "dulwich-web.py");
 const PROFILE_EXIT = join(import.meta.dir, "profile-exit.ts");
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -113,21 +115,25 @@ export function pinned(cpu: number | undefined, cmd: string[]): string[] {
   return cpu === undefined ? cmd : ["taskset", "-c", String(cpu), ...cmd];
 }
 
-/** lighttpd's path, installing it from apt (once: `apt-get update`, then `apt-get install`) if missing and possible. */
+/** lighttpd's path, installing it from apt if missing and possible. */
 export function findOrInstallLighttpd(say: (line: string) => void): string | undefined {
   const find = () => Bun.which("lighttpd") ?? (existsSync("/usr/sbin/lighttpd") ? "/usr/sbin/lighttpd" : undefined);
-  const found = find();
-  if (found || process.getuid?.() !== 0 || !Bun.which("apt-get")) return found;
-  say("lighttpd missing: installing it with apt-get");
+  return find() ?? (installFromApt("lighttpd", say) ? find() : undefined);
+}
+
+/** Installs a Debian package (`apt-get update`, then `apt-get install`) when running as root with apt; false when that failed or was impossible. */
+function installFromApt(name: string, say: (line: string) => void): boolean {
+  if (process.getuid?.() !== 0 || !Bun.which("apt-get")) return false;
+  say(`${name} missing: installing it with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const cmd of [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "lighttpd"]]) {
+  for (const cmd of [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", name]]) {
     const result = Bun.spawnSync(cmd, { env, stdout: "ignore", stderr: "pipe", timeout: 300_000 });
     if (result.exitCode !== 0) {
       say(`${cmd.join(" ")} failed: ${result.stderr.toString().trim().split("\n").at(-1)}`);
-      return undefined;
+      return false;
     }
   }
-  return find();
+  return true;
 }
 
 export interface GitPeerOptions {
@@ -237,14 +243,37 @@ export function peerRepository(peer: Peer, agent: string): Peer {
   return { ...peer, repoUrl: swap(peer.repoUrl), gitUrl: swap(peer.gitUrl) };
 }
 
-/** A server answering the up-to-date fetch with fixed bytes: what the load client can do at best. */
-export async function startCannedPeer(children: Children, advertisement: Uint8Array, lsRefs: Uint8Array, tmp: string, cpu?: number): Promise<Peer> {
-  const files = [join(tmp, "canned-advertisement"), join(tmp, "canned-ls-refs")];
-  writeFileSync(files[0], advertisement);
-  writeFileSync(files[1], lsRefs);
+const SYSTEM_PYTHON = "/usr/bin/python3";
+
+export interface DulwichPeerOptions {
+  /** Directory of bare repositories, served by path: `{root}/bench-agent/state.git` is the benchmark's. */
+  root: string;
+  cpu?: number;
+  say: (line: string) => void;
+}
+
+/** dulwich's smart HTTP server (dulwich.web, from apt's python3-dulwich), no authentication. */
+export async function startDulwichPeer(children: Children, options: DulwichPeerOptions): Promise<Peer> {
+  const hasDulwich = () => Bun.spawnSync([SYSTEM_PYTHON, "-c", "import dulwich.web"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  if (!hasDulwich() && !(installFromApt("python3-dulwich", options.say) && hasDulwich())) {
+    throw new Error(`dulwich is missing: apt-get install python3-dulwich (for ${SYSTEM_PYTHON})`);
+  }
+  const version = new TextDecoder().decode(run([SYSTEM_PYTHON, "-c", "import dulwich; print('.'.join(map(str, dulwich.__version__)))"])).trim();
   const port = freePort();
-  const child = children.spawn("canned", pinned(cpu, [process.execPath, BRIDGE, "canned", String(port), ...files]));
+  const child = children.spawn("dulwich", pinned(options.cpu, [SYSTEM_PYTHON, DULWICH_WEB, options.root, String(port)]));
+  const repoUrl = `http://127.0.0.1:${port}/${AGENT}/state.git`;
+  await waitReady(children, "dulwich", child, `${repoUrl}/info/refs?service=git-upload-pack`, 200);
+  return { name: `dulwich ${version}`, repoUrl, gitUrl: repoUrl, headers: {}, process: child };
+}
+
+/** A server answering the up-to-date fetch with fixed bytes: what the load client can do at best. */
+export async function startCannedPeer(children: Children, answers: ExpectedAnswers, tmp: string, cpu?: number): Promise<Peer> {
+  const port = freePort();
+  const files = [join(tmp, `canned-advertisement-${port}`), join(tmp, `canned-ls-refs-${port}`)];
+  writeFileSync(files[0], answers.advertisement);
+  writeFileSync(files[1], answers.lsRefs ?? new Uint8Array());
+  const child = children.spawn(`canned-${port}`, pinned(cpu, [process.execPath, BRIDGE, "canned", String(port), ...files]));
   const repoUrl = `http://127.0.0.1:${port}${GIT_BASE}/${AGENT}/state.git`;
-  await waitReady(children, "canned", child, `${repoUrl}/info/refs`, 200);
+  await waitReady(children, `canned-${port}`, child, `${repoUrl}/info/refs`, 200);
   return { name: "canned bytes (Bun.serve)", repoUrl, gitUrl: repoUrl, headers: {}, process: child };
 }

@@ -16,13 +16,12 @@
  * .bench/), --git-only (without stategit), --timeout MINUTES (20, then everything is stopped).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { fixed, gitRunner, isolatedGitEnv, PEER_OPTIONS, runBenchmark, table } from "./harness.ts";
-import { MEMORY_SHAPE as SHAPE, memoryRepository, run, type RepositoryFacts } from "./fixtures.ts";
+import { fixed, PEER_OPTIONS, planCores, setUpBenchmark, table } from "./harness.ts";
+import { MEMORY_SHAPE as SHAPE, memoryRepository, type RepositoryFacts } from "./fixtures.ts";
 import { expectedAnswers, measureFetches, recordUpToDateFetch, type LoadResult, type PeerUnderLoad } from "./load.ts";
-import { Children, startCannedPeer, startGitPeer, startStategitPeer, stopOnSignalOrTimeout, type Peer } from "./peers.ts";
+import { startCannedPeer, startGitPeer, startStategitPeer, type Peer } from "./peers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const CONCURRENCY = [1, 16];
@@ -42,28 +41,7 @@ const durationMs = Number(options.duration) * 1000;
 const cloneRuns = Number(options.clones);
 if (!(durationMs > 0) || !(cloneRuns >= 1)) throw new Error("--duration and --clones take positive numbers");
 
-const say = (line: string) => process.stderr.write(`[serve-bench] ${line}\n`);
-const tmp = mkdtempSync(join(tmpdir(), "stategit-serve-bench-"));
-const children = new Children(tmp);
-const gitEnv = isolatedGitEnv(tmp);
-
-function removeTmp(): void {
-  rmSync(tmp, { recursive: true, force: true });
-}
-
-stopOnSignalOrTimeout(children, Number(options.timeout), say, removeTmp);
-
-const git = gitRunner(gitEnv, tmp);
-
-/** The client core and the servers' core, or none when pinning is off or impossible. */
-function planCores(): { client?: number; server?: number; note: string } {
-  const cores = availableParallelism();
-  if (options["no-pin"] || cores < 2 || !Bun.which("taskset")) {
-    return { note: `${cores} cores, nothing pinned: load client, git clients and server share them` };
-  }
-  run(["taskset", "-a", "-p", "-c", "0", String(process.pid)]);
-  return { client: 0, server: 1, note: `${cores} cores: load client and git clients pinned to cpu0, each server pinned to cpu1 (one at a time)` };
-}
+const { say, tmp, children, gitEnv, git, finish } = setUpBenchmark("serve-bench", Number(options.timeout));
 
 async function loadStategit(peer: Peer, repository: string): Promise<number> {
   const start = performance.now();
@@ -117,7 +95,7 @@ async function measureClones(peers: Peer[], facts: RepositoryFacts): Promise<Clo
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
 async function main(): Promise<number> {
-  const cores = planCores();
+  const cores = planCores(options["no-pin"]);
   say(`temporary directory ${tmp}`);
   const repoStart = performance.now();
   const facts = await memoryRepository(git);
@@ -138,10 +116,10 @@ async function main(): Promise<number> {
   const fetcher = join(tmp, "fetcher");
   await git(["clone", "-q", "--no-checkout", facts.path, fetcher]);
   const exchange = await recordUpToDateFetch(gitPeer, fetcher, gitEnv);
-  say(`recorded git fetch: GET ${exchange.advertisement.path}, POST ${exchange.lsRefs.path} (${JSON.stringify(new TextDecoder().decode(exchange.lsRefs.body))})`);
+  say(`recorded git fetch: GET ${exchange.advertisement.path}, POST ${exchange.lsRefs?.path} (${JSON.stringify(new TextDecoder().decode(exchange.lsRefs?.body))})`);
   const subjects: PeerUnderLoad[] = [];
   for (const peer of peers) subjects.push({ peer, expected: await expectedAnswers(peer, exchange, facts.refs) });
-  const canned = await startCannedPeer(children, subjects[0].expected.advertisement, subjects[0].expected.lsRefs, tmp, cores.server);
+  const canned = await startCannedPeer(children, subjects[0].expected, tmp, cores.server);
   const calibration = { peer: canned, expected: subjects[0].expected };
 
   // Servers run one at a time: only the one under load has work, the others idle.
@@ -198,7 +176,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-await runBenchmark(main, async () => {
-  await children.stopAll();
-  removeTmp();
-}, say);
+await finish(main);
