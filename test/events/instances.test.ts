@@ -4,12 +4,11 @@
  * about a second). The latencies are printed, not asserted: they measure the machine as much as
  * the code.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { commitFiles, GitClient, type StategitServer } from "../conformance/harness.ts";
+import { commitFiles, type GitClient } from "../conformance/harness.ts";
 import { DATABASE_KINDS } from "../db/databases.ts";
-import { FILE_AND_SQLITE, POSTGRES_SKIP, startInstances, stopInstances, type Backend, type Deployment } from "../resilience/support.ts";
-import { tempDir } from "../support/git.ts";
+import { deploymentPerDescribe, FILE_AND_SQLITE, POSTGRES_SKIP, type Backend } from "../resilience/support.ts";
 import { EVENT_DEADLINE_MS } from "./support.ts";
 
 const FILE_AND_POSTGRES: Backend = {
@@ -64,31 +63,18 @@ function summary(values: number[]): string {
 
 for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
   describe.skipIf(backend.skip !== undefined)(`change events across two instances on ${backend.name}`, () => {
-    let deployment: Deployment | undefined;
-    let instances: StategitServer[] = [];
-    let scratch: { path: string; cleanup: () => void } | undefined;
-
-    beforeAll(async () => {
-      scratch = tempDir("stategit-events-instances-");
-      deployment = await backend.deploy();
-      instances = await startInstances(deployment, 2);
-    });
-    afterAll(async () => {
-      await stopInstances(instances);
-      await deployment?.cleanup();
-      scratch?.cleanup();
-    });
+    const running = deploymentPerDescribe(backend, 2);
 
     /** A new agent, and a local repository whose pushes go to it. */
     async function agentAndRepository(name: string): Promise<{ git: GitClient; agent: string; repo: string }> {
-      const git = new GitClient(2, scratch!.path);
+      const git = running.git;
       const repo = git.dir(name);
       await git.ok(["init", "-q", "-b", "main", repo]);
-      return { git, agent: instances[0].newAgent(name), repo };
+      return { git, agent: running.instances[0].newAgent(name), repo };
     }
 
     test("a subscriber of instance B sees each push acknowledged by instance A; the latency is printed", async () => {
-      const [a, b] = instances;
+      const [a, b] = running.instances;
       const { git, agent, repo } = await agentAndRepository("events");
       const stream = await fetch(`${b.origin}/v1/agents/${agent}/events?last_event_id=0`, { headers: { authorization: `Bearer ${a.key}` } });
       expect(stream.status).toBe(200);
@@ -114,7 +100,7 @@ for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
     });
 
     test("a git push to a shared repository on instance A reaches, on instance B, the attached agent's stream and the organisation's, not another agent's", async () => {
-      const [a, b] = instances;
+      const [a, b] = running.instances;
       const { git, agent: attached, repo } = await agentAndRepository("sharer");
       const other = a.newAgent("bystander");
       const id = (await a.admin(["repo", "create", a.org, "team"])).stdout.trim();
@@ -138,7 +124,7 @@ for (const backend of [FILE_AND_POSTGRES, FILE_AND_SQLITE]) {
     });
 
     test("a webhook added with the CLI gets each push once, in order, signed, though both instances deliver", async () => {
-      const [a, b] = instances;
+      const [a, b] = running.instances;
       const { git, agent, repo } = await agentAndRepository("hooked");
       const received: { generation: number; signed: boolean }[] = [];
       const receiver = Bun.serve({

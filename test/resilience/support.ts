@@ -4,7 +4,7 @@
  * commits and record what each push was told, and the checks that compare those records with the
  * repository's final state.
  */
-import { expect } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { GitClient, StategitServer, parseRefLines, type ProcessResult, type ServerOptions } from "../conformance/harness.ts";
 import { DATABASE_KINDS } from "../db/databases.ts";
 import { startGcsEmulator, type GcsEmulator } from "../support/gcs-emulator.ts";
@@ -96,6 +96,37 @@ export async function startInstances(deployment: Deployment, count: number): Pro
 export async function stopInstances(instances: readonly StategitServer[]): Promise<void> {
   await Promise.all(instances.slice(1).map((instance) => instance.stop()));
   await instances[0]?.stop();
+}
+
+/** What the tests of one describe share: a deployment, its running instances, and a git client with a scratch directory. */
+export class DeploymentUnderTest {
+  deployment!: Deployment;
+  instances: StategitServer[] = [];
+  git!: GitClient;
+}
+
+/**
+ * Inside a describe: a new deployment of `backend` with `count` instances (after `prepare`, e.g.
+ * the emulator's faults) and a git client on a scratch directory, made before its tests and
+ * stopped and removed after them.
+ */
+export function deploymentPerDescribe(backend: Backend, count: number, prepare?: (deployment: Deployment) => void): DeploymentUnderTest {
+  const running = new DeploymentUnderTest();
+  let scratch: { path: string; cleanup: () => void } | undefined;
+  let deployment: Deployment | undefined;
+  beforeAll(async () => {
+    scratch = tempDir("stategit-instances-");
+    running.git = new GitClient(2, scratch.path);
+    deployment = running.deployment = await backend.deploy();
+    prepare?.(deployment);
+    running.instances = await startInstances(deployment, count);
+  });
+  afterAll(async () => {
+    await stopInstances(running.instances);
+    await deployment?.cleanup();
+    scratch?.cleanup();
+  });
+  return running;
 }
 
 /**
