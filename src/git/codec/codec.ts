@@ -23,6 +23,14 @@ export interface Codec {
    * A truncated or corrupt stream throws CorruptDataError.
    */
   inflate(input: Uint8Array, maxOutput: number): InflateResult;
+  /**
+   * Inflates the zlib stream that starts at `input[0]` where the caller knows its inflated size
+   * (a pack entry's header declares it) and needs not how much input it took, which lets the
+   * native codec skip a stream object per call. Whether the data is `size` bytes long is the
+   * caller's check; a corrupt stream throws CorruptDataError, one inflating far beyond `size`
+   * CorruptDataError or LimitExceededError.
+   */
+  inflateSized(input: Uint8Array, size: number): Uint8Array;
   deflate(data: Uint8Array, level?: number): Uint8Array;
   sha1(): Sha1Hasher;
   /** CRC-32 (zlib's polynomial), continuing from `previous` when given. */
