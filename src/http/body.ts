@@ -1,10 +1,16 @@
-import { concatBytes } from "../git/bytes.ts";
-
 /**
  * Request bodies of git clients: plain, gzip-compressed (`Content-Encoding: gzip`, which git sends
  * above 1 KiB) or chunked (above http.postBuffer). Every byte counted against a limit, after
  * decompression, so neither a huge upload nor a gzip bomb can exhaust memory.
  */
+
+/**
+ * Plain bodies up to this size are read whole by the runtime; larger ones are streamed into
+ * shared memory like chunked ones. A pushed pack is kept in the bytes read here (repo/packs.ts
+ * keeps packs in SharedArrayBuffers for the worker threads), so reading it there costs one copy
+ * of the pack instead of three (the chunks, their concatenation, the shared copy).
+ */
+const SMALL_BODY_BYTES = 1024 * 1024;
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
     super(`request body exceeds ${limit} bytes`);
@@ -20,7 +26,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   if (!request.body) return new Uint8Array(0);
   // A plain body of declared length (every small request: ls-refs, fetch negotiation) is read
   // whole by the runtime, which stops at Content-Length; streams cost more than the request.
-  if (encoding === "identity" && Number.isSafeInteger(declared)) {
+  if (encoding === "identity" && Number.isSafeInteger(declared) && declared <= SMALL_BODY_BYTES) {
     try {
       return new Uint8Array(await request.arrayBuffer());
     } catch (error) {
@@ -33,16 +39,21 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   } else if (encoding !== "identity") {
     throw new BadBodyError(`unsupported Content-Encoding "${encoding}"`);
   }
-  const chunks: Uint8Array[] = [];
+  // Grown as the chunks arrive: only the pages written are ever resident.
+  const body = new SharedArrayBuffer(0, { maxByteLength: limit });
   let total = 0;
   const reader = stream.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (total + value.length > limit) {
+        total += value.length;
+        throw new BodyTooLargeError(limit);
+      }
+      body.grow(total + value.length);
+      new Uint8Array(body, total, value.length).set(value);
       total += value.length;
-      if (total > limit) throw new BodyTooLargeError(limit);
-      chunks.push(value);
     }
   } catch (error) {
     if (error instanceof BodyTooLargeError) throw error;
@@ -51,5 +62,5 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     reader.releaseLock();
     if (total > limit) await stream.cancel().catch(() => undefined);
   }
-  return concatBytes(chunks, total);
+  return new Uint8Array(body);
 }
