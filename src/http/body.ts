@@ -62,5 +62,6 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     reader.releaseLock();
     if (total > limit) await stream.cancel().catch(() => undefined);
   }
+  if (total >= 8 * 1024 * 1024) Bun.gc(true);
   return new Uint8Array(body);
 }

@@ -83,6 +83,21 @@ const MIN_BYTES_PER_REFERENCED_OBJECT = 64;
 const OBJECTS_PER_COLLECTION = 1000;
 const BYTES_PER_COLLECTION = 8 * 1024 * 1024;
 
+/**
+ * After receivePack of a pack this large, its garbage (every object's buffers, the scan's
+ * arrays) is collected at once and its memory handed back: otherwise an idle thread keeps it
+ * until its collector next runs, and the next large request's peak (a clone) stacks on it.
+ */
+const COLLECT_AFTER_PACK_BYTES = 8 * 1024 * 1024;
+
+/** Called once receivePack has returned (its locals are garbage then), with the pack it indexed. */
+export function collectAfterReceive(pack: Uint8Array): void {
+  if (pack.length >= COLLECT_AFTER_PACK_BYTES) {
+    Bun.gc(true);
+    Bun.shrink();
+  }
+}
+
 /** Why the pack could not be unpacked: git's `unpack <reason>`. */
 export class UnpackError extends GitError {}
 

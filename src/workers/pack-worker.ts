@@ -12,7 +12,7 @@ import { packReferences, rememberPackReferences } from "../git/pack/references.t
 import { runPackJob } from "../protocol/pack-job.ts";
 import type { LoadedPack } from "../repo/packs.ts";
 import { mergeObjects } from "../repo/pack-work.ts";
-import { receivePack } from "../repo/push.ts";
+import { collectAfterReceive, receivePack } from "../repo/push.ts";
 import { describeError, transferOf, type MergedPack, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
 import type { WorkerReply } from "./pool.ts";
 
@@ -94,7 +94,8 @@ async function run(job: PackWorkerJob): Promise<void> {
       const incoming = receivePack(objects, job.pack, codec, job.limits);
       const pack = incoming.pack && { ...madePack(incoming.pack), references: packReferences(incoming.pack.file) };
       const result: ReceivedPack = { pack, dangling: incoming.dangling };
-      return reply({ kind: "done", result });
+      reply({ kind: "done", result });
+      return collectAfterReceive(job.pack);
     }
     case "merge-packs": {
       const young = new Set(objects.packs.filter((file) => job.young.includes(file.checksum)));
