@@ -1,9 +1,10 @@
 import type { Codec } from "../git/codec/codec.ts";
 import { CorruptDataError, GitError } from "../git/errors.ts";
 import { FileMode, fsckObject, fsckTree, type ObjectReader, type ObjectType } from "../git/object/index.ts";
+import { IDX_OIDS_START } from "../git/idxfile/format.ts";
 import { OidTable } from "../git/oid-table.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
-import { ZERO_OID, type Oid } from "../git/oid.ts";
+import { OID_BYTES, ZERO_OID, type Oid } from "../git/oid.ts";
 import { readPackHeader } from "../git/pack/format.ts";
 import { indexPack, type IndexedPack } from "../git/pack/input/index.ts";
 import { headerReferences, rememberPackReferences } from "../git/pack/references.ts";
@@ -159,19 +160,26 @@ function checkPushedObject(oid: Oid, type: ObjectType, data: Uint8Array, referen
 
 /**
  * Finds a referenced id that is neither in the pack nor in the repository, if any, and lets
- * the pack remember which of its own objects are referred to (see packReferences).
+ * the pack remember which of its own objects are referred to (see packReferences). The pack's
+ * ids are looked up where they lie in its index: no id string and no second table is made per
+ * object (those took ~24 MiB at the end of indexing 119k objects, the push's peak).
  */
 function resolveReferences(pack: LoadedPack, referenced: OidTable, repository: ObjectReader): Oid | undefined {
   const flags = new Uint8Array(pack.file.objectCount);
-  let dangling: Oid | undefined;
-  for (let number = 0; number < referenced.size; number++) {
-    const oid = referenced.oidOf(number);
-    const position = pack.file.index.findPosition(oid);
-    if (position >= 0) flags[position] = 1;
-    else if (dangling === undefined && !repository.hasObject(oid)) dangling = oid;
+  const inPack = new Uint8Array(referenced.size);
+  for (let position = 0; position < flags.length; position++) {
+    const number = referenced.findAt(pack.index, IDX_OIDS_START + position * OID_BYTES);
+    if (number < 0) continue;
+    flags[position] = 1;
+    inPack[number] = 1;
   }
   rememberPackReferences(pack.file, flags);
-  return dangling;
+  for (let number = 0; number < inPack.length; number++) {
+    if (inPack[number]) continue;
+    const oid = referenced.oidOf(number);
+    if (!repository.hasObject(oid)) return oid;
+  }
+  return undefined;
 }
 
 /** What judging decided: a status per update (request order) and the updates to apply. */
