@@ -17,6 +17,17 @@ export interface SqlAdapter extends SqlClient {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Present where commits can be noticed without a query (SQLite in WAL mode); PostgreSQL must be asked. */
+  readonly commits?: CommitWatch;
+}
+
+/**
+ * Notices commits to the database, by any connection of any process, without a query: what a
+ * query read stays true while `version()` returns the number it returned before that query.
+ */
+export interface CommitWatch {
+  /** A number that changes once anything may have been committed since the last call; undefined when it cannot tell. */
+  version(): number | undefined;
 }
 
 /**

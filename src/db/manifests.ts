@@ -108,6 +108,9 @@ export class UnknownCommitOutcomeError extends Error {
   }
 }
 
+/** Repositories whose generation is remembered between commits; the oldest read is forgotten first. */
+const MAX_REMEMBERED_GENERATIONS = 100_000;
+
 /** Signals a lost race inside the transaction, so that it rolls back. */
 class LostRace extends Error {}
 
@@ -116,12 +119,36 @@ class LostRace extends Error {}
  * serves to read back a commit whose outcome the connection did not report).
  */
 export class ManifestStore {
+  /** Generations read while the database's commit watch stood at `generationsVersion` (undefined: no row). */
+  private readonly generations = new Map<string, number | undefined>();
+  private generationsVersion: number | undefined;
+
   constructor(private readonly db: SqlAdapter) {}
 
-  /** The row's generation: the per-request freshness check, one indexed read. */
+  /**
+   * The row's generation: the per-request freshness check. One indexed read, unless the database
+   * has had no commit, from any process, since this repository's was last read.
+   */
   async generation(org: string, repo: string): Promise<number | undefined> {
+    // Taken before the query: a commit after this point changes the version the next call sees.
+    const version = this.db.commits?.version();
+    const key = `${org}/${repo}`;
+    if (version !== undefined && version === this.generationsVersion && this.generations.has(key)) return this.generations.get(key);
     const rows = await this.db.query<{ generation: number | string }>("SELECT generation FROM manifests WHERE org = $1 AND repo = $2", [org, repo]);
-    return rows.length === 0 ? undefined : Number(rows[0].generation);
+    const generation = rows.length === 0 ? undefined : Number(rows[0].generation);
+    if (version !== undefined) this.remember(version, key, generation);
+    return generation;
+  }
+
+  private remember(version: number, key: string, generation: number | undefined): void {
+    if (version !== this.generationsVersion) {
+      // A newer read may have moved on already; an older version's generations are all void.
+      if (this.generationsVersion !== undefined && version < this.generationsVersion) return;
+      this.generations.clear();
+      this.generationsVersion = version;
+    }
+    if (this.generations.size >= MAX_REMEMBERED_GENERATIONS) this.generations.delete(this.generations.keys().next().value!);
+    this.generations.set(key, generation);
   }
 
   async read(org: string, repo: string): Promise<Manifest | undefined> {

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseError, type SqlAdapter, type SqlClient, type SqlValue } from "./adapter.ts";
+import { WalIndexWatch } from "./wal-index.ts";
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -19,12 +20,23 @@ export function openSqlite(path: string): SqlAdapter {
     existing.openers++;
     return existing;
   }
-  const adapter = new SqliteAdapter(connect(path), () => sharedPath !== undefined && openFiles.delete(sharedPath));
+  const db = connect(path);
+  const commits = sharedPath !== undefined && inWalMode(db) ? new WalIndexWatch(sharedPath) : undefined;
+  const adapter = new SqliteAdapter(db, commits, () => {
+    commits?.close();
+    if (sharedPath !== undefined) openFiles.delete(sharedPath);
+  });
   if (sharedPath !== undefined) openFiles.set(sharedPath, adapter);
   return adapter;
 }
 
 const openFiles = new Map<string, SqliteAdapter>();
+
+/** False where SQLite could not switch to WAL (a file system without shared memory): no commit watch then. */
+function inWalMode(db: Database): boolean {
+  const row = db.query("PRAGMA journal_mode").get() as { journal_mode: string } | null;
+  return row?.journal_mode === "wal";
+}
 
 function connect(path: string): Database {
   let db: Database;
@@ -55,6 +67,7 @@ class SqliteAdapter implements SqlAdapter {
 
   constructor(
     private readonly db: Database,
+    readonly commits: WalIndexWatch | undefined,
     private readonly onClose: () => void,
   ) {
     this.direct = {
