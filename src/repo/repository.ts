@@ -11,7 +11,7 @@ import { parsePackFileKey, repositoryKeys, type RepositoryKeys, type RepositoryN
 import { legacyManifestKey, parseLegacyManifest } from "./legacy-manifest.ts";
 import { inThreadPackWork, type PackWork } from "./pack-work.ts";
 import { loadedPackBytes, MissingPackError, packObjects, readPack, storePack, type LoadedPack } from "./packs.ts";
-import { collectAfterReceive, judgeUpdates, Reason, UnpackError, withPack, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
+import { judgeUpdates, Reason, UnpackError, withPack, type IncomingObjects, type Judgement, type PushRequest } from "./push.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 /**
@@ -282,7 +282,6 @@ export class Repositories {
         { source: "git", pushOptions: request.pushOptions ?? [] },
       ),
     );
-    if (request.pack) collectAfterReceive(request.pack);
     return { statuses: finalStatuses(outcome), messages: [...outcome.result.messages, ...outcome.messages], committed: outcome.committed };
   }
 
