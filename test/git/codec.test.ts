@@ -37,6 +37,26 @@ describe.each(CODECS)("codec %s", (_name, codec) => {
     expect(() => codec.inflate(corrupt, text.length)).toThrow(CorruptDataError);
   });
 
+  test("inflate delivers outputs larger than its first buffer, and bounds them by the limit", () => {
+    const large = new Uint8Array(5 << 20).map((_, i) => (i * 2654435761) >>> 24);
+    const stream = zlib.deflateSync(large);
+    const { data, bytesRead } = codec.inflate(stream, 64 << 20);
+    expect(Buffer.from(data).equals(Buffer.from(large))).toBe(true);
+    expect(bytesRead).toBe(stream.length);
+    expect(() => codec.inflate(stream, large.length - 1)).toThrow(LimitExceededError);
+  });
+
+  test("a corrupt stream leaves the next inflate whole", () => {
+    const stream = zlib.deflateSync(text);
+    const corrupt = Uint8Array.from(stream);
+    corrupt[corrupt.length - 1] ^= 0xff;
+    for (let round = 0; round < 3; round++) {
+      expect(() => codec.inflate(corrupt, text.length)).toThrow(CorruptDataError);
+      expect(() => codec.inflate(stream, 10)).toThrow(LimitExceededError);
+      expect(Buffer.from(codec.inflate(stream, text.length).data).equals(Buffer.from(text))).toBe(true);
+    }
+  });
+
   test("sha1 and crc32 match the reference values", () => {
     const abc = new TextEncoder().encode("abc");
     expect(Buffer.from(codec.sha1().update(abc).digest()).toString("hex")).toBe("a9993e364706816aba3e25717850c26c9cd0d89d");
