@@ -5,7 +5,7 @@ import type { PackFile } from "../git/pack/packfile.ts";
 import type { PackLimits, PackObjectSpec } from "../git/pack/types.ts";
 import { listObjects } from "../git/walk/index.ts";
 import { repackObjects, type LoadedPack } from "./packs.ts";
-import { receivePack, type IncomingObjects } from "./push.ts";
+import { collectAfterReceive, receivePack, type IncomingObjects } from "./push.ts";
 
 /** A merge of packs: one pack of the objects kept, and how many were left out. */
 export interface MergedObjects {
@@ -58,7 +58,11 @@ export async function mergeObjects(
 /** Pack work on the calling thread: for commands and tests, and a server run with `--workers 0`. */
 export function inThreadPackWork(codec: Codec): PackWork {
   return {
-    receive: async (repository, pack, limits) => receivePack(repository, pack, codec, limits),
+    receive: async (repository, pack, limits) => {
+      const incoming = receivePack(repository, pack, codec, limits);
+      collectAfterReceive(pack);
+      return incoming;
+    },
     merge: (repository, sources, youngPacks, tips) => mergeObjects(repository, sources, youngPacks, tips, codec),
   };
 }

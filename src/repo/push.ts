@@ -1,9 +1,10 @@
 import type { Codec } from "../git/codec/codec.ts";
 import { CorruptDataError, GitError } from "../git/errors.ts";
 import { FileMode, fsckObject, fsckTree, type ObjectReader, type ObjectType } from "../git/object/index.ts";
+import { IDX_OIDS_START } from "../git/idxfile/format.ts";
 import { OidTable } from "../git/oid-table.ts";
 import { ObjectDatabase } from "../git/odb/index.ts";
-import { ZERO_OID, type Oid } from "../git/oid.ts";
+import { OID_BYTES, ZERO_OID, type Oid } from "../git/oid.ts";
 import { readPackHeader } from "../git/pack/format.ts";
 import { indexPack, type IndexedPack } from "../git/pack/input/index.ts";
 import { headerReferences, rememberPackReferences } from "../git/pack/references.ts";
@@ -73,6 +74,31 @@ export interface IncomingObjects {
 /** Pack bytes per object the reference table makes room for up front (real packs have hundreds). */
 const MIN_BYTES_PER_REFERENCED_OBJECT = 64;
 
+/**
+ * Indexing makes short-lived buffers for every object (inflated data, deltas, their results),
+ * and the collector lets them pile up in proportion to the heap, which holds the pack, before
+ * it runs. Asking for a collection after this many objects, or this much object data, kept
+ * the peak of indexing a 39 MiB pack of 119k objects at 185 MiB instead of 335 MiB, and took
+ * 30% less CPU (fewer fresh pages to fault in); every 16k objects kept most of the peak.
+ */
+const OBJECTS_PER_COLLECTION = 1000;
+const BYTES_PER_COLLECTION = 8 * 1024 * 1024;
+
+/**
+ * After receivePack of a pack this large, its garbage (every object's buffers, the scan's
+ * arrays) is collected at once and its memory handed back: otherwise an idle thread keeps it
+ * until its collector next runs, and the next large request's peak (a clone) stacks on it.
+ */
+const COLLECT_AFTER_PACK_BYTES = 8 * 1024 * 1024;
+
+/** Called once receivePack has returned (its locals are garbage then), with the pack it indexed. */
+export function collectAfterReceive(pack: Uint8Array): void {
+  if (pack.length >= COLLECT_AFTER_PACK_BYTES) {
+    Bun.gc(true);
+    Bun.shrink();
+  }
+}
+
 /** Why the pack could not be unpacked: git's `unpack <reason>`. */
 export class UnpackError extends GitError {}
 
@@ -88,7 +114,16 @@ export function receivePack(repository: ObjectDatabase, pack: Uint8Array | undef
   let referenced: OidTable;
   try {
     referenced = new OidTable(undefined, 0, expectedReferences(pack));
-    indexed = indexPack(pack, { codec, limits, thinBases: repository, onObject: (oid, type, data) => checkPushedObject(oid, type, data, referenced) });
+    let objects = 0;
+    let bytes = 0;
+    const onObject = (oid: Oid, type: ObjectType, data: Uint8Array) => {
+      checkPushedObject(oid, type, data, referenced);
+      bytes += data.length;
+      if (++objects < OBJECTS_PER_COLLECTION && bytes < BYTES_PER_COLLECTION) return;
+      objects = bytes = 0;
+      Bun.gc(false);
+    };
+    indexed = indexPack(pack, { codec, limits, thinBases: repository, onObject });
     if (indexed.entries.length === 0) return {};
     loaded = preparePack(indexed.pack, indexed.entries, indexed.packChecksum, codec, repository.cache);
   } catch (error) {
@@ -125,19 +160,26 @@ function checkPushedObject(oid: Oid, type: ObjectType, data: Uint8Array, referen
 
 /**
  * Finds a referenced id that is neither in the pack nor in the repository, if any, and lets
- * the pack remember which of its own objects are referred to (see packReferences).
+ * the pack remember which of its own objects are referred to (see packReferences). The pack's
+ * ids are looked up where they lie in its index: no id string and no second table is made per
+ * object (those took ~24 MiB at the end of indexing 119k objects, the push's peak).
  */
 function resolveReferences(pack: LoadedPack, referenced: OidTable, repository: ObjectReader): Oid | undefined {
   const flags = new Uint8Array(pack.file.objectCount);
-  let dangling: Oid | undefined;
-  for (let number = 0; number < referenced.size; number++) {
-    const oid = referenced.oidOf(number);
-    const position = pack.file.index.findPosition(oid);
-    if (position >= 0) flags[position] = 1;
-    else if (dangling === undefined && !repository.hasObject(oid)) dangling = oid;
+  const inPack = new Uint8Array(referenced.size);
+  for (let position = 0; position < flags.length; position++) {
+    const number = referenced.findAt(pack.index, IDX_OIDS_START + position * OID_BYTES);
+    if (number < 0) continue;
+    flags[position] = 1;
+    inPack[number] = 1;
   }
   rememberPackReferences(pack.file, flags);
-  return dangling;
+  for (let number = 0; number < inPack.length; number++) {
+    if (inPack[number]) continue;
+    const oid = referenced.oidOf(number);
+    if (!repository.hasObject(oid)) return oid;
+  }
+  return undefined;
 }
 
 /** What judging decided: a status per update (request order) and the updates to apply. */

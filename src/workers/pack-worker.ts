@@ -12,7 +12,7 @@ import { packReferences, rememberPackReferences } from "../git/pack/references.t
 import { runPackJob } from "../protocol/pack-job.ts";
 import type { LoadedPack } from "../repo/packs.ts";
 import { mergeObjects } from "../repo/pack-work.ts";
-import { receivePack } from "../repo/push.ts";
+import { collectAfterReceive, receivePack } from "../repo/push.ts";
 import { describeError, transferOf, type MergedPack, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
 import type { WorkerReply } from "./pool.ts";
 
@@ -63,11 +63,28 @@ function repository(job: PackWorkerJob): ObjectDatabase {
 }
 
 /**
+ * Bytes of chunks copied for posting between two requests for a collection. The originals (the
+ * frames of a clone's pack) are garbage at once, and this thread allocates little else, so the
+ * collector ran late: asking every 8 MiB lowered the peak RSS of the large.ts first clone (a
+ * 39 MiB pack) from ~240 MiB to ~210 MiB.
+ */
+const BYTES_PER_COLLECTION = 8 * 1024 * 1024;
+let bytesSinceCollection = 0;
+
+function collectPeriodically(bytes: number): void {
+  bytesSinceCollection += bytes;
+  if (bytesSinceCollection < BYTES_PER_COLLECTION) return;
+  bytesSinceCollection = 0;
+  Bun.gc(false);
+}
+
+/**
  * Posts a chunk without a copy on the request thread: shared memory travels as it is, anything
  * else as a copy made here and moved (the writer may still hold the original, e.g. to cache it).
  */
 function sendChunk(bytes: Uint8Array): void {
   if (bytes.buffer instanceof SharedArrayBuffer) return reply({ kind: "chunk", bytes });
+  collectPeriodically(bytes.length);
   const copy = bytes.slice();
   reply({ kind: "chunk", bytes: copy }, transferOf(copy));
 }
@@ -94,7 +111,8 @@ async function run(job: PackWorkerJob): Promise<void> {
       const incoming = receivePack(objects, job.pack, codec, job.limits);
       const pack = incoming.pack && { ...madePack(incoming.pack), references: packReferences(incoming.pack.file) };
       const result: ReceivedPack = { pack, dangling: incoming.dangling };
-      return reply({ kind: "done", result });
+      reply({ kind: "done", result });
+      return collectAfterReceive(job.pack);
     }
     case "merge-packs": {
       const young = new Set(objects.packs.filter((file) => job.young.includes(file.checksum)));

@@ -37,28 +37,6 @@ describe.each(CODECS)("codec %s", (_name, codec) => {
     expect(() => codec.inflate(corrupt, text.length)).toThrow(CorruptDataError);
   });
 
-  test("inflateSized inflates a stream followed by other bytes, in shared memory too", () => {
-    const stream = zlib.deflateSync(text);
-    const shared = new Uint8Array(new SharedArrayBuffer(stream.length + 3));
-    shared.set(stream);
-    shared.set([1, 2, 3], stream.length);
-    expect(Buffer.from(codec.inflateSized(shared, text.length)).equals(Buffer.from(text))).toBe(true);
-    expect(codec.inflateSized(zlib.deflateSync(new Uint8Array(0)), 0).length).toBe(0);
-  });
-
-  test("inflateSized refuses corrupt and truncated streams, and bounds what a lying size inflates", () => {
-    const stream = zlib.deflateSync(text);
-    const badCheck = Uint8Array.from(stream);
-    badCheck[badCheck.length - 1] ^= 1;
-    expect(() => codec.inflateSized(badCheck, text.length)).toThrow(CorruptDataError);
-    expect(() => codec.inflateSized(stream.subarray(0, stream.length - 5), text.length)).toThrow(CorruptDataError);
-    // A stream that inflates far beyond the size it is said to have fails rather than being inflated whole.
-    expect(() => codec.inflateSized(stream, 10)).toThrow();
-    // Stored blocks: zlib's longest stream of this size still inflates on the sized path.
-    const stored = zlib.deflateSync(text, { level: 0 });
-    expect(Buffer.from(codec.inflateSized(stored, text.length)).equals(Buffer.from(text))).toBe(true);
-  });
-
   test("inflate finds where small streams end whatever follows them, the stream's own check bytes too", () => {
     for (let size = 0; size < 3000; size += 97) {
       const data = Uint8Array.from({ length: size }, (_, i) => (i * 7 + (i % 11 === 0 ? i >>> 3 : 0)) & 0xff);
@@ -78,6 +56,26 @@ describe.each(CODECS)("codec %s", (_name, codec) => {
     const stream = zlib.deflateSync(small);
     expect(() => codec.inflate(stream, 499)).toThrow(LimitExceededError);
     for (let cut = 1; cut <= 4; cut++) expect(() => codec.inflate(stream.subarray(0, stream.length - cut), 500)).toThrow(CorruptDataError);
+  });
+
+  test("inflate delivers outputs larger than its first buffer, and bounds them by the limit", () => {
+    const large = new Uint8Array(5 << 20).map((_, i) => (i * 2654435761) >>> 24);
+    const stream = zlib.deflateSync(large);
+    const { data, bytesRead } = codec.inflate(stream, 64 << 20);
+    expect(Buffer.from(data).equals(Buffer.from(large))).toBe(true);
+    expect(bytesRead).toBe(stream.length);
+    expect(() => codec.inflate(stream, large.length - 1)).toThrow(LimitExceededError);
+  });
+
+  test("a corrupt stream leaves the next inflate whole", () => {
+    const stream = zlib.deflateSync(text);
+    const corrupt = Uint8Array.from(stream);
+    corrupt[corrupt.length - 1] ^= 0xff;
+    for (let round = 0; round < 3; round++) {
+      expect(() => codec.inflate(corrupt, text.length)).toThrow(CorruptDataError);
+      expect(() => codec.inflate(stream, 10)).toThrow(LimitExceededError);
+      expect(Buffer.from(codec.inflate(stream, text.length).data).equals(Buffer.from(text))).toBe(true);
+    }
   });
 
   test("sha1 and crc32 match the reference values", () => {

@@ -1,7 +1,11 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultCodec } from "../../src/git/codec/index.ts";
+import { ObjectDatabase } from "../../src/git/odb/index.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
+import { buildPack } from "../../src/git/pack/output/index.ts";
+import { receivePack } from "../../src/repo/push.ts";
 import type { RefUpdate } from "../../src/git/refname.ts";
 import type { ManifestStore } from "../../src/db/manifests.ts";
 import { Repositories, type CommitEvent, type RepositoriesOptions } from "../../src/repo/repository.ts";
@@ -356,5 +360,18 @@ describe("push", () => {
     expect(failed.messages[0]).toContain("database is down");
     await hooked.push(ORG, AGENT, { updates: [update(MAIN, ZERO_OID, c1)] });
     expect(events.length).toBe(2);
+  });
+});
+
+describe("receivePack", () => {
+  test("keeps a pack that arrived in shared memory where it lies: the push holds the pack once", async () => {
+    const blobs = ["one\n", "two\n", "three\n"].map((text) => ({ type: "blob" as const, data: new TextEncoder().encode(text) }));
+    const built = await buildPack(blobs, { codec: defaultCodec });
+    const pack = new Uint8Array(new SharedArrayBuffer(built.length + 8), 8, built.length);
+    pack.set(built);
+    const incoming = receivePack(new ObjectDatabase(defaultCodec), pack, defaultCodec);
+    expect(incoming.pack?.pack).toBe(pack);
+    expect(incoming.pack?.file.objectCount).toBe(3);
+    expect(incoming.dangling).toBeUndefined();
   });
 });

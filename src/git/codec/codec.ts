@@ -19,17 +19,10 @@ export interface Codec {
   readonly name: "native" | "portable";
   /**
    * Inflates the single zlib stream that starts at `input[0]`; bytes after it are ignored.
-   * Output beyond `maxOutput` bytes is refused with LimitExceededError, never returned; what is
-   * allocated on the way is bounded (the native codec may inflate a small stream to 17 MiB
-   * before it finds out). A truncated or corrupt stream throws CorruptDataError.
+   * Output beyond `maxOutput` bytes is never allocated: the call throws LimitExceededError.
+   * A truncated or corrupt stream throws CorruptDataError.
    */
   inflate(input: Uint8Array, maxOutput: number): InflateResult;
-  /**
-   * inflate where the caller knows the inflated size (a pack entry's header declares it) and
-   * needs not how much input the stream took, which spares the native codec the search for the
-   * stream's end. Whether the data is `size` bytes long is the caller's check.
-   */
-  inflateSized(input: Uint8Array, size: number): Uint8Array;
   deflate(data: Uint8Array, level?: number): Uint8Array;
   sha1(): Sha1Hasher;
   /** CRC-32 (zlib's polynomial), continuing from `previous` when given. */

@@ -83,7 +83,6 @@ class PortableSha1 implements Sha1Hasher {
 export const portableCodec: Codec = {
   name: "portable",
   inflate,
-  inflateSized: (input: Uint8Array, size: number) => inflate(input, size).data,
   deflate: (data: Uint8Array, level = -1) => deflate(data, { level: level as 0 }),
   sha1: () => new PortableSha1(),
   crc32,

@@ -238,7 +238,7 @@ export class PackFile {
       new CorruptDataError("pack.size-mismatch", `entry at ${offset} inflates to a size other than its declared ${header.size} bytes`);
     let data: Uint8Array;
     try {
-      data = this.codec.inflateSized(this.bytes.subarray(offset + header.headerLength, this.entriesEnd), header.size);
+      data = this.codec.inflate(this.bytes.subarray(offset + header.headerLength, this.entriesEnd), header.size).data;
     } catch (error) {
       // More data than the header declares is a corrupt entry, not a limit the caller set.
       throw error instanceof LimitExceededError ? sizeMismatch() : error;

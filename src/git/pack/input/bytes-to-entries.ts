@@ -54,11 +54,9 @@ export function hashEntry(codec: Codec, kind: PackObjectKind, data: Uint8Array, 
   return oidToHex(digest, 0);
 }
 
-/** Inflates entry `index`'s data (its extent known now), checked against its declared size. */
+/** Inflates entry `index`'s data, bounded by and checked against its declared size. */
 export function inflateEntry(scanned: ScannedPack, codec: Codec, index: number): Uint8Array {
-  const size = scanned.declaredSizes[index];
-  const input = scanned.pack.subarray(scanned.dataStarts[index], entryEnd(scanned, index));
-  return inflateChecked(size, scanned.offsets[index], () => ({ data: codec.inflateSized(input, size) })).data;
+  return inflateExactly(codec, scanned.pack.subarray(scanned.dataStarts[index], entryEnd(scanned, index)), scanned.declaredSizes[index], scanned.offsets[index]).data;
 }
 
 function sizeMismatch(offset: number, actual: string, declared: number): CorruptDataError {
@@ -67,13 +65,9 @@ function sizeMismatch(offset: number, actual: string, declared: number): Corrupt
 
 /** The declared size, already within the limits, bounds the inflation: more output is a lie. */
 function inflateExactly(codec: Codec, input: Uint8Array, size: number, offset: number): InflateResult {
-  return inflateChecked(size, offset, () => codec.inflate(input, size));
-}
-
-function inflateChecked<T extends { data: Uint8Array }>(size: number, offset: number, inflate: () => T): T {
-  let inflated: T;
+  let inflated: InflateResult;
   try {
-    inflated = inflate();
+    inflated = codec.inflate(input, size);
   } catch (error) {
     if (error instanceof LimitExceededError) throw sizeMismatch(offset, `more than ${size}`, size);
     // Name the entry, as git does ("pack has bad object at offset N").

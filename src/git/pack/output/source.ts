@@ -36,7 +36,7 @@ export function readRequiredObject(source: PackSource, oid: Oid, type: ObjectTyp
 export function objectSize(source: PackSource, oid: Oid, type: ObjectType, codec: Codec): number {
   const stored = source.stored?.(oid);
   if (stored && !isDeltaKind(stored.kind)) return stored.size;
-  if (stored) return readDeltaHeader(codec.inflateSized(stored.compressed, stored.size)).resultSize;
+  if (stored) return readDeltaHeader(codec.inflate(stored.compressed, stored.size).data).resultSize;
   return readRequiredObject(source, oid, type).data.length;
 }
 
