@@ -26,8 +26,10 @@
  *
  * Options: --sizes small,medium,large (all; the fetch and push rows use the largest of small and
  * medium, many agents the small one), --duration SECONDS (5) per throughput and latency
- * measurement, --rounds N (5), --agents N (16), --binary, --cgi-bridge, --no-pin, --profile (a CPU
- * profile of the stategit server, but the large one's, in .bench/), --timeout MINUTES (60).
+ * measurement, --rounds N (5), --agents N (16), --rows fetches,contention,clones,history,agents (all;
+ * which groups of rows to measure, `history` being the incremental fetch and the pushes; the large
+ * rows follow --sizes), --binary, --cgi-bridge, --no-pin, --profile (a CPU profile of the stategit
+ * server, but the large one's, in .bench/), --timeout MINUTES (60).
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -47,6 +49,8 @@ const SIZES = {
   large: { files: 3000, commits: 22000, editsPerCommit: 3, randomBytesPerCommit: 0 },
 } satisfies Record<string, RepoShape>;
 type Size = keyof typeof SIZES;
+const ROW_GROUPS = ["fetches", "contention", "clones", "history", "agents"] as const;
+type RowGroup = (typeof ROW_GROUPS)[number];
 
 const WARMUP_MS = 1000;
 const INCREMENTAL_COMMITS = 10;
@@ -67,6 +71,7 @@ const { values: options } = parseArgs({
     duration: { type: "string", default: "5" },
     rounds: { type: "string", default: "5" },
     agents: { type: "string", default: "16" },
+    rows: { type: "string", default: ROW_GROUPS.join(",") },
     timeout: { type: "string", default: "60" },
   },
 });
@@ -74,7 +79,9 @@ const sizes = options.sizes.split(",") as Size[];
 const durationMs = Number(options.duration) * 1000;
 const rounds = Number(options.rounds);
 const agentCount = Number(options.agents);
+const rowGroups = new Set(options.rows.split(",") as RowGroup[]);
 if (sizes.some((size) => !(size in SIZES))) throw new Error(`--sizes takes a list of ${Object.keys(SIZES).join(", ")}`);
+if ([...rowGroups].some((group) => !ROW_GROUPS.includes(group))) throw new Error(`--rows takes a list of ${ROW_GROUPS.join(", ")}`);
 if (!(durationMs > 0) || !(rounds >= 1) || !(agentCount >= 1)) throw new Error("--duration, --rounds and --agents take positive numbers");
 
 const { say, tmp, children, gitEnv, git, finish } = setUpBenchmark("compare-bench", Number(options.timeout));
@@ -408,18 +415,22 @@ async function main(): Promise<number> {
 
   const fetcher = join(tmp, "fetcher");
   await git(["clone", "-q", "--no-checkout", fetched.path, fetcher]);
-  const fetches = await fetchRows(servers, fetched, fetcher, cores.server);
-  const contention = await contentionRows(servers, facts.small, fetched, fetcher);
+  const fetches = rowGroups.has("fetches") ? await fetchRows(servers, fetched, fetcher, cores.server) : [];
+  const contention = rowGroups.has("contention") ? await contentionRows(servers, facts.small, fetched, fetcher) : [];
 
   for (const size of historySizes) {
-    const work = join(tmp, `${size}-work`);
-    await git(["clone", "-q", facts[size].path, work]);
-    await cloneRows(servers, size, facts[size], work);
-    await fetchAndPushRows(servers, size, facts[size]);
+    if (rowGroups.has("clones")) {
+      const work = join(tmp, `${size}-work`);
+      await git(["clone", "-q", facts[size].path, work]);
+      await cloneRows(servers, size, facts[size], work);
+    }
+    if (rowGroups.has("history")) await fetchAndPushRows(servers, size, facts[size]);
   }
-  const agents = { git: [], dulwich: [], stategit: [] } as Costs;
-  for (const server of servers) agents[server.kind].push(await manyAgents(server, facts.small));
-  costRows(`many agents: ${agentCount} × (clone + ${AGENT_ROUNDS} × edit, commit, push, pull), small`, agents);
+  if (rowGroups.has("agents")) {
+    const agents = { git: [], dulwich: [], stategit: [] } as Costs;
+    for (const server of servers) agents[server.kind].push(await manyAgents(server, facts.small));
+    costRows(`many agents: ${agentCount} × (clone + ${AGENT_ROUNDS} × edit, commit, push, pull), small`, agents);
+  }
 
   await children.stop(stategit.peer.process, 60_000);
   if (profileDir) say(`CPU profile of the stategit server: ${profileDir}`);

@@ -53,8 +53,29 @@ function version(entry: TreeEntry): FileVersion {
   return { mode: entry.mode, oid: entry.oid };
 }
 
-/** The changed files between two trees (either may be absent: no tree, no files), sorted by path. */
-export function changedFiles(objects: ObjectReader, oldTree: Oid | undefined, newTree: Oid | undefined): FileChange[] {
+/** Diffs remembered (see changedFiles), and the most changes a remembered one may hold. */
+const REMEMBERED_DIFFS = 8;
+const MAX_REMEMBERED_CHANGES = 10_000;
+const rememberedDiffs = new Map<string, readonly FileChange[]>();
+
+/**
+ * The changed files between two trees (either may be absent: no tree, no files), sorted by path.
+ * A push asks three times for the same pair (the rules, the mirror, the change event), so the
+ * last few diffs are remembered: trees are named by their content, so a pair's diff never changes.
+ */
+export function changedFiles(objects: ObjectReader, oldTree: Oid | undefined, newTree: Oid | undefined): readonly FileChange[] {
+  const key = `${oldTree}:${newTree}`;
+  const remembered = rememberedDiffs.get(key);
+  if (remembered) return remembered;
+  const changes = diffTrees(objects, oldTree, newTree);
+  if (changes.length <= MAX_REMEMBERED_CHANGES) {
+    if (rememberedDiffs.size >= REMEMBERED_DIFFS) rememberedDiffs.delete(rememberedDiffs.keys().next().value!);
+    rememberedDiffs.set(key, changes);
+  }
+  return changes;
+}
+
+function diffTrees(objects: ObjectReader, oldTree: Oid | undefined, newTree: Oid | undefined): FileChange[] {
   const changes: FileChange[] = [];
   const pending: { directory: string; old?: Oid; new?: Oid }[] = [{ directory: "", old: oldTree, new: newTree }];
   for (let next = pending.pop(); next; next = pending.pop()) {

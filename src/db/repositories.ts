@@ -18,6 +18,9 @@ export interface DeploymentOptions extends Omit<RepositoriesOptions, "inTransact
   eventLog?: EventLog;
 }
 
+/** Agents remembered as registered, at most (about 100 bytes each); past it the memory starts again. */
+const MAX_REMEMBERED_AGENTS = 100_000;
+
 /**
  * The repositories of a deployment, wired as every writer must be (the server, `import`, the
  * maintenance commands): manifests in the database, the SQL mirror and the change events written
@@ -27,13 +30,22 @@ export interface DeploymentOptions extends Omit<RepositoriesOptions, "inTransact
 export function deploymentRepositories(db: SqlAdapter, store: BlobStore, blockLayout: BlockLayout, options: DeploymentOptions = {}): Repositories {
   const { eventTransport, eventLog = new EventLog(db), ...repositoryOptions } = options;
   const accounts = new Accounts(db);
+  // The registry only gains rows: an agent registered by this process needs no statements again.
+  const registered = new Set<string>();
+  const register = async (org: string, agent: string) => {
+    const key = `${org}/${agent}`;
+    if (registered.has(key)) return;
+    await accounts.registerAgent(org, agent);
+    if (registered.size >= MAX_REMEMBERED_AGENTS) registered.clear();
+    registered.add(key);
+  };
   return new Repositories(store, new ManifestStore(db), {
     ...repositoryOptions,
     inTransaction: whileSharedRepositoryExists(inOrder([mirrorInTransaction(new MemoryMirror(db), blockLayout), eventsInTransaction(eventLog, blockLayout)])),
     onCommit: async ({ org, repo, after }) => {
       eventTransport?.committed({ org, agent: repo, generation: after.manifest.generation });
       // A shared repository belongs to no agent; its writers are registered by their own memory.
-      if (sharedRepositoryId(repo) === undefined) await accounts.registerAgent(org, repo);
+      if (sharedRepositoryId(repo) === undefined) await register(org, repo);
     },
   });
 }

@@ -10,7 +10,7 @@ import type { SentPack } from "../protocol/pack-stream.ts";
 import type { RepositorySnapshot } from "../protocol/snapshot.ts";
 import type { MergedObjects, PackWork } from "../repo/pack-work.ts";
 import { openPack, packFileBytes } from "../repo/packs.ts";
-import type { IncomingObjects } from "../repo/push.ts";
+import { receivePack, type IncomingObjects } from "../repo/push.ts";
 import { errorFrom, transferOf, type MadePack, type MergedPack, type PackRef, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
 import { WorkerPool, type PoolWorker, type WorkerPoolObserver } from "./pool.ts";
 
@@ -33,6 +33,14 @@ import { WorkerPool, type PoolWorker, type WorkerPoolObserver } from "./pool.ts"
  * worker (the request no longer reads it).
  */
 
+/**
+ * A pushed pack up to this size is indexed on the request thread: 5-10 ms of work (a push of 100
+ * commits, 140 KB, 500 objects), less than the hand-over, which makes the worker open the
+ * repository's packs and this thread decode the index it sends back (such a push answered in 82
+ * ms through a worker, 53 ms without, at 70 and 55 ms of CPU).
+ */
+const SMALL_RECEIVED_PACK_BYTES = 256 * 1024;
+
 /** The packs a worker holds, least recently used first, and their bytes. */
 interface HeldPacks {
   names: Map<string, number>;
@@ -49,6 +57,8 @@ export interface PackWorkersOptions {
    */
   heldBytesPerWorker: number;
   observer?: WorkerPoolObserver;
+  /** Pushed packs up to this many bytes are indexed on the request thread; SMALL_RECEIVED_PACK_BYTES by default. */
+  smallReceivedPackBytes?: number;
   /** The worker script; pack-worker.ts by default. */
   url?: string | URL;
   codec?: Codec;
@@ -158,6 +168,7 @@ export class PackWorkers implements PackWork {
   };
 
   async receive(repository: ObjectDatabase, pack: Uint8Array, limits?: Partial<PackLimits>): Promise<IncomingObjects> {
+    if (pack.length <= (this.options.smallReceivedPackBytes ?? SMALL_RECEIVED_PACK_BYTES)) return receivePack(repository, pack, this.codec, limits);
     const received = (await this.run(repository.packs, { kind: "receive-pack", pack, limits }, transferOf(pack))) as ReceivedPack;
     if (!received.pack) return { dangling: received.dangling };
     const loaded = this.open(received.pack, repository);

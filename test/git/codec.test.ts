@@ -37,6 +37,27 @@ describe.each(CODECS)("codec %s", (_name, codec) => {
     expect(() => codec.inflate(corrupt, text.length)).toThrow(CorruptDataError);
   });
 
+  test("inflate finds where small streams end whatever follows them, the stream's own check bytes too", () => {
+    for (let size = 0; size < 3000; size += 97) {
+      const data = Uint8Array.from({ length: size }, (_, i) => (i * 7 + (i % 11 === 0 ? i >>> 3 : 0)) & 0xff);
+      for (const level of [0, 6, 9]) {
+        const stream = zlib.deflateSync(data, { level });
+        // What follows: the stream's Adler-32 again (a second place it could seem to end), then other bytes.
+        const framed = new Uint8Array([...stream, ...stream.subarray(stream.length - 4), 0x78, 0x9c, 1, 2]);
+        const { data: out, bytesRead } = codec.inflate(framed, size);
+        expect(bytesRead).toBe(stream.length);
+        expect(Buffer.from(out).equals(Buffer.from(data))).toBe(true);
+      }
+    }
+  });
+
+  test("inflate refuses a small stream that inflates beyond the limit, and one cut before its check bytes", () => {
+    const small = new TextEncoder().encode("x".repeat(500));
+    const stream = zlib.deflateSync(small);
+    expect(() => codec.inflate(stream, 499)).toThrow(LimitExceededError);
+    for (let cut = 1; cut <= 4; cut++) expect(() => codec.inflate(stream.subarray(0, stream.length - cut), 500)).toThrow(CorruptDataError);
+  });
+
   test("inflate delivers outputs larger than its first buffer, and bounds them by the limit", () => {
     const large = new Uint8Array(5 << 20).map((_, i) => (i * 2654435761) >>> 24);
     const stream = zlib.deflateSync(large);

@@ -32,6 +32,8 @@ const workers = new PackWorkers({
   queueLimit: 8,
   // Small enough that workers let packs go and are sent them again.
   heldBytesPerWorker: 16 * 1024,
+  // Every pushed pack goes to a worker, however small (a test below checks the default).
+  smallReceivedPackBytes: 0,
   observer: { queueLength() {}, busyWorkers() {}, busy: () => void jobs++ },
 });
 afterAll(() => {
@@ -104,6 +106,23 @@ describe("pack workers", () => {
     expect(theirs.mergedPacks).toBe(commits.length);
     const [cloneMine, cloneTheirs] = await fetchBoth(v2Fetch([`want ${commits.at(-1)}`, "ofs-delta", "done"]));
     expect(cloneTheirs).toEqual(cloneMine);
+  });
+
+  test("a small pushed pack is indexed on the request thread, into the same pack", async () => {
+    const inline = new PackWorkers({ size: 1, queueLimit: 1, heldBytesPerWorker: 0, observer: { queueLength() {}, busyWorkers() {}, busy: () => void jobs++ } });
+    try {
+      const repositories = async (packWork?: PackWorkers) => new Repositories(new MemoryBlobStore(), await memoryManifests(), { compaction: false, packWork });
+      const [repos, reference] = [await repositories(inline), await repositories()];
+      const before = jobs;
+      for (const target of [repos, reference]) {
+        const result = await target.push(ORG, "c", { updates: [{ ref: MAIN, oldOid: ZERO_OID, newOid: commits[0] }], pack: work.pack([commits[0]]) });
+        expect(result.statuses[0]).toEqual({ ref: MAIN, ok: true });
+      }
+      expect(jobs).toBe(before);
+      expect((await repos.snapshot(ORG, "c")).manifest.packs).toEqual((await reference.snapshot(ORG, "c")).manifest.packs);
+    } finally {
+      inline.close();
+    }
   });
 
   test("a pack that cannot be unpacked fails its push only; the next push goes through", async () => {
