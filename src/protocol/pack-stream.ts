@@ -7,7 +7,7 @@ import { writePack, type PackPhase, type PackWriteResult } from "../git/pack/out
 import type { PackFile } from "../git/pack/packfile.ts";
 import { defaultCodec } from "../git/codec/index.ts";
 import type { PackObjectSpec } from "../git/pack/types.ts";
-import { encodeSideBand, FLUSH_PKT, SIDE_BAND_DATA, SIDE_BAND_ERROR, SIDE_BAND_PROGRESS } from "../git/pktline/index.ts";
+import { encodeSideBand, FLUSH_PKT, SIDE_BAND_64K_MAX_DATA, SIDE_BAND_DATA, SIDE_BAND_ERROR, SIDE_BAND_PROGRESS, sideBandPieces } from "../git/pktline/index.ts";
 import type { CachedPack } from "./clone-cache.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
 
@@ -107,7 +107,12 @@ async function* streamPreparedPack(plan: PackPlan, prepared: PreparedPack): Asyn
     yield encodeSideBand(SIDE_BAND_PROGRESS, lines, plan.sideBand);
   }
   try {
-    for (const chunk of prepared.chunks) yield plan.sideBand > 0 ? encodeSideBand(SIDE_BAND_DATA, chunk, plan.sideBand) : chunk;
+    for (const chunk of prepared.chunks) {
+      if (plan.sideBand === 0) yield chunk;
+      // With side-band-64k a piece per 64 KiB costs less than a copy; 1000-byte packets would not.
+      else if (plan.sideBand === SIDE_BAND_64K_MAX_DATA) yield* sideBandPieces(SIDE_BAND_DATA, chunk, plan.sideBand);
+      else yield encodeSideBand(SIDE_BAND_DATA, chunk, plan.sideBand);
+    }
   } catch (error) {
     if (plan.sideBand === 0 || !(error instanceof GitError)) throw error;
     yield encodeSideBand(SIDE_BAND_ERROR, `upload-pack: ${error.message}\n`, plan.sideBand);

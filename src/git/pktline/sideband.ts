@@ -15,14 +15,18 @@ export const SIDE_BAND_64K_MAX_DATA = 65515;
 /** Data bytes per packet with the original `side-band`: 1000-byte packets. */
 export const SIDE_BAND_MAX_DATA = 995;
 
+function checkMaxData(maxData: number): void {
+  if (!(maxData >= 1 && maxData <= SIDE_BAND_64K_MAX_DATA)) {
+    throw new GitError("pktline.sideband", `side-band packet size ${maxData} outside 1..${SIDE_BAND_64K_MAX_DATA}`);
+  }
+}
+
 /**
  * Frames `data` on `channel` as as many packets as needed, each carrying at most `maxData`
  * bytes, concatenated into one buffer. Empty data yields no packet.
  */
 export function encodeSideBand(channel: SideBandChannel, data: Uint8Array | string, maxData = SIDE_BAND_64K_MAX_DATA): Uint8Array {
-  if (!(maxData >= 1 && maxData <= SIDE_BAND_64K_MAX_DATA)) {
-    throw new GitError("pktline.sideband", `side-band packet size ${maxData} outside 1..${SIDE_BAND_64K_MAX_DATA}`);
-  }
+  checkMaxData(maxData);
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const packets = Math.ceil(bytes.length / maxData);
   const out = new Uint8Array(bytes.length + packets * (PKT_LENGTH_BYTES + 1));
@@ -35,4 +39,22 @@ export function encodeSideBand(channel: SideBandChannel, data: Uint8Array | stri
     target += PKT_LENGTH_BYTES + 1 + chunk.length;
   }
   return out;
+}
+
+/**
+ * The same packets as encodeSideBand, as pieces: each packet's length and channel, then its
+ * data as a view of `data`, never copied. For large data already in memory (a stored or cached
+ * pack sent whole): copying it into frames allocated megabytes per clone, which after each
+ * collection the kernel had to hand out again, page by page.
+ */
+export function* sideBandPieces(channel: SideBandChannel, data: Uint8Array, maxData = SIDE_BAND_64K_MAX_DATA): Generator<Uint8Array> {
+  checkMaxData(maxData);
+  for (let source = 0; source < data.length; source += maxData) {
+    const chunk = data.subarray(source, source + maxData);
+    const header = new Uint8Array(PKT_LENGTH_BYTES + 1);
+    writeLengthPrefix(header, 0, header.length + chunk.length);
+    header[PKT_LENGTH_BYTES] = channel;
+    yield header;
+    yield chunk;
+  }
 }

@@ -13,7 +13,9 @@ import {
   RESPONSE_END_PKT,
   SIDE_BAND_64K_MAX_DATA,
   SIDE_BAND_MAX_DATA,
+  sideBandPieces,
 } from "../../../src/git/pktline/index.ts";
+import { concatBytes } from "../../../src/git/bytes.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytesOf = (s: string) => new TextEncoder().encode(s);
@@ -113,5 +115,17 @@ describe("side-band", () => {
   test("text and empty data", () => {
     expect(text(encodeSideBand(3, "oops\n"))).toBe("000a\x03oops\n");
     expect(encodeSideBand(2, "").length).toBe(0);
+  });
+
+  test("as pieces: the same packets, each packet's data a view of the data, not a copy", () => {
+    const data = new Uint8Array(SIDE_BAND_64K_MAX_DATA * 2 + 7).map((_, i) => (i * 7) & 0xff);
+    for (const maxData of [SIDE_BAND_64K_MAX_DATA, SIDE_BAND_MAX_DATA, 1]) {
+      const slice = data.subarray(0, maxData * 3 + 1);
+      const pieces = [...sideBandPieces(1, slice, maxData)];
+      expect(concatBytes(pieces)).toEqual(encodeSideBand(1, slice, maxData));
+      expect(pieces.filter((_, index) => index % 2 === 1).every((piece) => piece.buffer === data.buffer)).toBe(true);
+    }
+    expect([...sideBandPieces(1, new Uint8Array(0))]).toEqual([]);
+    expect(() => [...sideBandPieces(1, data, SIDE_BAND_64K_MAX_DATA + 1)]).toThrow("side-band packet size");
   });
 });
