@@ -79,6 +79,9 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   // Buffered lines must not be lost when the process ends some other way than stop().
   process.on("exit", () => logger.flush());
+  // A promise nobody awaits that fails (postgres.js rejects some of its own queries when PostgreSQL
+  // terminates a connection) would end the process, and with it every other request: it is logged.
+  process.on("unhandledRejection", (reason) => logger.log("error", "unhandled promise rejection", { error: (reason as Error)?.stack ?? String(reason) }));
   const metrics = new Metrics({ version: VERSION, commit: COMMIT });
   const gate = new WriteGate();
   const db = gate.guard(timeCalls(await openDatabase(config.databaseUrl), metrics.databaseCalls), ["transaction", "execute"]);
