@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { GitError } from "../git/errors.ts";
 import { isValidName } from "../names.ts";
-import { advertise, advertisementContentType, isGitService, resultContentType, type GitService } from "../protocol/advertise.ts";
+import { advertise, advertisementContentType, isGitService, repositoryFreeAdvertisement, resultContentType, type GitService } from "../protocol/advertise.ts";
 import { handleReceivePack, type PushOutcome, type PushRequest } from "../protocol/receive-pack.ts";
 import type { PackJobRunner } from "../protocol/pack-job.ts";
 import type { RepositorySnapshot } from "../protocol/snapshot.ts";
@@ -75,6 +75,16 @@ const NO_CACHE = {
   Expires: "Fri, 01 Jan 1980 00:00:00 GMT",
 };
 
+const GIT_SERVICES = ["git-upload-pack", "git-receive-pack"] as const satisfies readonly GitService[];
+
+/** Each service's answer headers, built once rather than per request. */
+function headersByService(contentType: (service: GitService) => string): Record<GitService, Record<string, string>> {
+  const headers = (service: GitService) => ({ "Content-Type": contentType(service), ...NO_CACHE });
+  return { "git-upload-pack": headers("git-upload-pack"), "git-receive-pack": headers("git-receive-pack") };
+}
+const ADVERTISEMENT_HEADERS = headersByService(advertisementContentType);
+const RESULT_HEADERS = headersByService(resultContentType);
+
 /** An error answer; its message is the request's refusal in the log. */
 function text(c: Context<AppEnv>, status: 400 | 403 | 404 | 413 | 415, message: string): Response {
   c.get("record").refusal = message;
@@ -84,7 +94,8 @@ function text(c: Context<AppEnv>, status: 400 | 403 | 404 | 413 | 415, message: 
 /** An answer whose size is known, told to the request log so it need not count the body. */
 function bytes(c: Context<AppEnv>, body: Uint8Array, headers: Record<string, string>): Response {
   c.get("record").bytesOut = body.length;
-  return c.body(body as Uint8Array<ArrayBuffer>, 200, headers);
+  // Not c.body: with several headers it builds them one call at a time; the runtime does it at once.
+  return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
 
 /** The repository the path addresses, or why it addresses none. */
@@ -120,11 +131,12 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
         if (target instanceof Response) return target;
         // Only the smart protocol is served; the dumb one would expose raw storage (gitprotocol-http).
         if (!isGitService(service)) return text(c, 403, `unsupported service ${JSON.stringify(service)}`);
-        const body = advertise(await target.snapshot(), service, parseProtocolVersion(c.req.header("git-protocol")));
-        return bytes(c, body, { "Content-Type": advertisementContentType(service), ...NO_CACHE });
+        const version = parseProtocolVersion(c.req.header("git-protocol"));
+        const body = repositoryFreeAdvertisement(service, version) ?? advertise(await target.snapshot(), service, version);
+        return bytes(c, body, ADVERTISEMENT_HEADERS[service]);
       });
 
-      for (const service of ["git-upload-pack", "git-receive-pack"] as const) {
+      for (const service of GIT_SERVICES) {
         app.post(`${base}/:agent/${repository}/${service}`, async (c) => {
           const record = c.get("record");
           record.service = service;
@@ -142,7 +154,7 @@ export function mountGitRoutes(app: Hono<AppEnv>, options: GitRoutesOptions): vo
             throw error;
           }
           record.bytesIn = body.length;
-          const headers = { "Content-Type": resultContentType(service), ...NO_CACHE };
+          const headers = RESULT_HEADERS[service];
           try {
             const answer = await serviceAnswer(service, target, body, c.req.header("git-protocol"), record, c.get("admin"));
             if (answer instanceof ReadableStream) return c.body(answer as ReadableStream<Uint8Array<ArrayBuffer>>, 200, headers);

@@ -1,6 +1,7 @@
 import { PktLineBuilder } from "../git/pktline/index.ts";
 import { ZERO_OID } from "../git/oid.ts";
 import { AGENT } from "./agent.ts";
+import { snapshotAnswer } from "./answers.ts";
 import { RECEIVE_PACK_CAPABILITIES } from "./receive-pack.ts";
 import { listRefs, peeledTarget, resolveHead, sortedRefNames } from "./refs.ts";
 import type { RepositorySnapshot } from "./snapshot.ts";
@@ -47,6 +48,17 @@ export const V2_CAPABILITIES: readonly string[] = [
   "object-format=sha1",
 ];
 
+const V2_ADVERTISEMENT = V2_CAPABILITIES.reduce((out, line) => out.text(line), new PktLineBuilder()).flush().toBytes();
+
+/**
+ * The advertisement when it does not depend on the repository: upload-pack's v2 capabilities
+ * (gitprotocol-v2, "Capability Advertisement"), so the request need not look at the repository
+ * beyond finding it. The bytes are shared: never modify them.
+ */
+export function repositoryFreeAdvertisement(service: GitService, protocolVersion: ProtocolVersion): Uint8Array | undefined {
+  return protocolVersion === 2 && service === "git-upload-pack" ? V2_ADVERTISEMENT : undefined;
+}
+
 function refLines(snapshot: RepositorySnapshot, service: GitService): Array<[oid: string, name: string]> {
   // receive-pack lists neither HEAD nor peeled tags (builtin/receive-pack.c, show_ref).
   if (service === "git-receive-pack") return sortedRefNames(snapshot).map((name) => [snapshot.refs.get(name)!, name]);
@@ -64,14 +76,15 @@ function refLines(snapshot: RepositorySnapshot, service: GitService): Array<[oid
  * The body of `GET info/refs?service=…` (gitprotocol-http, "Smart Clients"). For v0/v1: the
  * `# service=` line and a flush, then (v1) `version 1`, then the refs with the capabilities after
  * a NUL on the first line; an empty repository advertises `capabilities^{}` with the zero id.
- * For v2 upload-pack: only the capability advertisement. Push always speaks v0/v1.
+ * For v2 upload-pack: only the capability advertisement. Push always speaks v0/v1. The bytes
+ * are shared with later requests for the same snapshot: never modify them.
  */
 export function advertise(snapshot: RepositorySnapshot, service: GitService, protocolVersion: ProtocolVersion): Uint8Array {
+  return repositoryFreeAdvertisement(service, protocolVersion) ?? snapshotAnswer(snapshot, `${service} v${protocolVersion}`, () => refAdvertisement(snapshot, service, protocolVersion));
+}
+
+function refAdvertisement(snapshot: RepositorySnapshot, service: GitService, protocolVersion: ProtocolVersion): Uint8Array {
   const out = new PktLineBuilder();
-  if (protocolVersion === 2 && service === "git-upload-pack") {
-    for (const line of V2_CAPABILITIES) out.text(line);
-    return out.flush().toBytes();
-  }
   out.text(`# service=${service}`).flush();
   if (protocolVersion === 1) out.text("version 1");
   const capabilities = service === "git-upload-pack" ? uploadPackCapabilities(snapshot) : RECEIVE_PACK_CAPABILITIES.join(" ");

@@ -6,6 +6,7 @@ import type { ShallowUpdate } from "../git/walk/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest, type V0FetchRequest } from "./fetch-request.ts";
 import { lsRefs } from "./ls-refs.ts";
+import { snapshotAnswer } from "./answers.ts";
 import type { SentPack } from "./pack-stream.ts";
 import { HaveResult, HaveSet } from "./negotiation.ts";
 import { rememberClonePack } from "./clone-cache.ts";
@@ -191,7 +192,7 @@ function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion
   if (protocolVersion !== 2) return respondV0(snapshot, parseV0FetchRequest(body));
   const request = parseV2Request(body);
   if (!request) return EMPTY_RESPONSE;
-  if (request.command === "ls-refs") return { head: lsRefs(snapshot, request.args) };
+  if (request.command === "ls-refs") return { head: snapshotAnswer(snapshot, `ls-refs\n${request.args.join("\n")}`, () => lsRefs(snapshot, request.args)) };
   return respondV2Fetch(snapshot, request.args);
 }
 

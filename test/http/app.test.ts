@@ -50,7 +50,8 @@ const infoRefs = (base = "/v1/git", agent = "agent-1", service = "git-upload-pac
 describe("authentication", () => {
   test("no or wrong credentials get 401 with a Basic challenge", async () => {
     const { app, opened } = makeApp();
-    for (const authorization of [undefined, basic("letta", "wrong"), "Bearer nope", "Digest abc"]) {
+    // Twice each: a header seen before is answered from memory, and must be refused again.
+    for (const authorization of [undefined, basic("letta", "wrong"), "Bearer nope", "Digest abc", basic("letta", "wrong"), "Digest abc"]) {
       const response = await app.request(infoRefs(), { headers: authorization ? { authorization } : {} });
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toBe('Basic realm="stategit"');
