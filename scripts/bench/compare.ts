@@ -13,7 +13,8 @@
  *     clone right after a push of one commit);
  *   - incremental fetch of 10 new commits; push of 100 commits; push of a 20 MB blob;
  *   - up-to-date fetches per second at 1 and 16 clients, protocol v0 and v2 (recorded from
- *     `git fetch`, replayed by keep-alive clients; dulwich's v0 answer stands in its v2 row);
+ *     `git fetch`, replayed by keep-alive clients, the servers taking turns in 5 rounds; dulwich's
+ *     v0 answer stands in its v2 row);
  *   - p99 of one client's up-to-date fetches of the small repository while another client
  *     pushes to and clones the fetch rows' repository, the servers in turn (contention-load.ts);
  *   - many agents: 16 in parallel, each a clone and 5 rounds of edit, commit, push, pull;
@@ -454,7 +455,7 @@ async function main(): Promise<number> {
     `stategit against its peers (${new Date().toISOString().slice(0, 16)}Z; git ${(await git(["version"])).trim().replace("git version ", "")}, ${servers[1].peer.name}, bun ${Bun.version}, ${options.binary ? "dist/stategit" : "bun run src/cli.ts"})`,
     `repositories: ${shapes.join("; ")}`,
     `${cores.note}; load average at start ${loadAtStart}, at the end ${loadAverage()} (the machine is shared)`,
-    `wall: median of ${rounds} round(s) as the client saw it; server CPU: mean, the server process and its children; fetch rows ${durationMs / 1000} s each after a ${WARMUP_MS / 1000} s warm-up`,
+    `wall: median of ${rounds} round(s) as the client saw it; server CPU: mean, the server process and its children; fetch rows ${durationMs / 1000} s each after a ${WARMUP_MS / 1000} s warm-up, in 5 rounds taken in turn (the median round's rate)`,
     "",
     renderTable(rows),
     "",

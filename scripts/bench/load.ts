@@ -290,20 +290,57 @@ export interface PeerUnderLoad {
   expected: ExpectedAnswers;
 }
 
-/** Each peer in turn under `concurrency` clients: a warm-up, then the measurement (the warm-up's failures count too). */
+/**
+ * Rounds a measurement is cut into, the peers taking turns in each, so that a slow stretch of a
+ * shared machine (seen here: the ceiling itself moving by a quarter between runs) falls on all
+ * of them alike; a peer's rate is its median round's.
+ */
+const FETCH_ROUNDS = 5;
+
+/**
+ * Every peer under `concurrency` clients: a warm-up each, then `durationMs` each, in FETCH_ROUNDS
+ * rounds taken in turn (the warm-up's failures count too).
+ */
 export async function measureFetches(
   subjects: readonly PeerUnderLoad[],
   exchange: UpToDateFetch,
   concurrency: number,
   run: { warmupMs: number; durationMs: number; say: (line: string) => void },
 ): Promise<LoadResult[]> {
-  const results: LoadResult[] = [];
+  const warmups: LoadResult[] = [];
   for (const { peer, expected } of subjects) {
-    run.say(`up-to-date fetches, ${concurrency} client(s): ${peer.name}`);
-    const warmup = await upToDateFetchLoad(peer, exchange, expected, concurrency, run.warmupMs);
-    const result = await upToDateFetchLoad(peer, exchange, expected, concurrency, run.durationMs);
-    for (const [what, count] of warmup.failures) result.failures.set(`${what} (warm-up)`, count);
-    results.push(result);
+    run.say(`up-to-date fetches, ${concurrency} client(s): ${peer.name}, warm-up`);
+    warmups.push(await upToDateFetchLoad(peer, exchange, expected, concurrency, run.warmupMs));
   }
-  return results;
+  const rounds: LoadResult[][] = subjects.map(() => []);
+  for (let round = 1; round <= FETCH_ROUNDS; round++) {
+    run.say(`up-to-date fetches, ${concurrency} client(s): round ${round}/${FETCH_ROUNDS}, ${subjects.map(({ peer }) => peer.name).join(", ")}`);
+    for (const [index, { peer, expected }] of subjects.entries()) {
+      rounds[index].push(await upToDateFetchLoad(peer, exchange, expected, concurrency, run.durationMs / FETCH_ROUNDS));
+    }
+  }
+  return rounds.map((measured, index) => {
+    const result = combineRounds(measured);
+    for (const [what, count] of warmups[index].failures) result.failures.set(`${what} (warm-up)`, count);
+    return result;
+  });
+}
+
+/** One result of a peer's rounds: counts and times added up, shares weighted by time, the rate the median round's. */
+function combineRounds(rounds: readonly LoadResult[]): LoadResult {
+  const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
+  const weighted = (share: (round: LoadResult) => number) => rounds.reduce((sum, round) => sum + share(round) * round.seconds, 0) / seconds;
+  const failures = new Map<string, number>();
+  for (const round of rounds) for (const [what, count] of round.failures) failures.set(what, (failures.get(what) ?? 0) + count);
+  const rates = rounds.map((round) => round.perSecond).sort((a, b) => a - b);
+  return {
+    fetches: rounds.reduce((sum, round) => sum + round.fetches, 0),
+    latenciesMs: rounds.flatMap((round) => round.latenciesMs),
+    seconds,
+    perSecond: rates[Math.floor(rates.length / 2)],
+    failures,
+    clientCores: weighted((round) => round.clientCores),
+    serverCores: weighted((round) => round.serverCores),
+    machineBusy: rounds[0].machineBusy.map((_, cpu) => weighted((round) => round.machineBusy[cpu])),
+  };
 }

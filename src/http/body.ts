@@ -33,9 +33,9 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   const encoding = (request.headers.get("content-encoding") ?? "identity").toLowerCase();
   if (encoding === "identity" && declared > limit) throw new BodyTooLargeError(limit);
-  if (!request.body) return new Uint8Array(0);
   // A plain body of declared length (every small request: ls-refs, fetch negotiation) is read
-  // whole by the runtime, which stops at Content-Length; streams cost more than the request.
+  // whole by the runtime, which stops at Content-Length; streams cost more than the request
+  // (even asking for `request.body` makes one).
   if (encoding === "identity" && Number.isSafeInteger(declared) && declared <= SMALL_BODY_BYTES) {
     try {
       return new Uint8Array(await request.arrayBuffer());
@@ -43,6 +43,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
       throw new BadBodyError(`cannot read request body: ${(error as Error).message}`);
     }
   }
+  if (!request.body) return new Uint8Array(0);
   let stream: ReadableStream<Uint8Array> = request.body;
   if (encoding === "gzip" || encoding === "x-gzip") {
     stream = stream.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);

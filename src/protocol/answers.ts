@@ -12,13 +12,20 @@ const MAX_ANSWERS_PER_SNAPSHOT = 16;
 
 const answers = new WeakMap<RepositorySnapshot, Map<string, Uint8Array>>();
 
-/** `snapshot`'s answer to the question `key`, made by `make` the first time. The bytes are shared: never modify them. */
-export function snapshotAnswer(snapshot: RepositorySnapshot, key: string, make: () => Uint8Array): Uint8Array {
+/** The answer remembered for `snapshot` and the question `key`. The bytes are shared: never modify them. */
+export function knownAnswer(snapshot: RepositorySnapshot, key: string): Uint8Array | undefined {
+  return answers.get(snapshot)?.get(key);
+}
+
+/** Remembers `answer` (unless the snapshot has enough already) and returns it. */
+export function rememberAnswer(snapshot: RepositorySnapshot, key: string, answer: Uint8Array): Uint8Array {
   let known = answers.get(snapshot);
-  const remembered = known?.get(key);
-  if (remembered !== undefined) return remembered;
-  const answer = make();
   if (known === undefined) answers.set(snapshot, (known = new Map()));
   if (known.size < MAX_ANSWERS_PER_SNAPSHOT) known.set(key, answer);
   return answer;
+}
+
+/** `snapshot`'s answer to the question `key`, made by `make` the first time. The bytes are shared: never modify them. */
+export function snapshotAnswer(snapshot: RepositorySnapshot, key: string, make: () => Uint8Array): Uint8Array {
+  return knownAnswer(snapshot, key) ?? rememberAnswer(snapshot, key, make());
 }

@@ -6,7 +6,7 @@ import type { ShallowUpdate } from "../git/walk/index.ts";
 import { ProtocolError } from "./errors.ts";
 import { parseV0FetchRequest, parseV2FetchArgs, type FetchRequest, type V0FetchRequest } from "./fetch-request.ts";
 import { lsRefs } from "./ls-refs.ts";
-import { snapshotAnswer } from "./answers.ts";
+import { knownAnswer, rememberAnswer } from "./answers.ts";
 import type { SentPack } from "./pack-stream.ts";
 import { HaveResult, HaveSet } from "./negotiation.ts";
 import { rememberClonePack } from "./clone-cache.ts";
@@ -188,12 +188,21 @@ function respondV2Fetch(snapshot: RepositorySnapshot, args: readonly string[]): 
   return { head: out.toBytes(), pack: { fetch, shallow, common: haves.common } };
 }
 
+/** Requests up to this size may be ls-refs requests answered before: a few lines of capabilities and prefixes. */
+const MAX_REMEMBERED_REQUEST_BYTES = 1024;
+const LATIN1 = new TextDecoder("latin1");
+
 function respond(snapshot: RepositorySnapshot, body: Uint8Array, protocolVersion: ProtocolVersion): UploadPackResponse {
   if (protocolVersion !== 2) return respondV0(snapshot, parseV0FetchRequest(body));
+  // An ls-refs request is looked up by its bytes: parsing it again was most of what a repeated one cost.
+  const question = body.length <= MAX_REMEMBERED_REQUEST_BYTES ? `v2 request ${LATIN1.decode(body)}` : undefined;
+  const known = question === undefined ? undefined : knownAnswer(snapshot, question);
+  if (known !== undefined) return { head: known };
   const request = parseV2Request(body);
   if (!request) return EMPTY_RESPONSE;
-  if (request.command === "ls-refs") return { head: snapshotAnswer(snapshot, `ls-refs\n${request.args.join("\n")}`, () => lsRefs(snapshot, request.args)) };
-  return respondV2Fetch(snapshot, request.args);
+  if (request.command !== "ls-refs") return respondV2Fetch(snapshot, request.args);
+  const listed = lsRefs(snapshot, request.args);
+  return { head: question === undefined ? listed : rememberAnswer(snapshot, question, listed) };
 }
 
 async function* responseChunks(snapshot: RepositorySnapshot, head: Uint8Array, pack: AsyncGenerator<Uint8Array, SentPack>, options: UploadPackOptions): AsyncGenerator<Uint8Array> {
