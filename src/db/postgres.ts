@@ -6,7 +6,10 @@ type Parameters = postgres.ParameterOrJSON<never>[];
 
 /** Connects to PostgreSQL, failing with DatabaseError("db.connect") when the server does not answer. */
 export async function openPostgres(url: string, displayUrl: string): Promise<SqlAdapter> {
-  const sql = postgres(url, { max: 10, connect_timeout: 10, onnotice: () => {} });
+  // fetch_types off: postgres.js reads the array types on each new connection in a promise that
+  // nothing awaits, so a connection terminated meanwhile (a failover, pg_terminate_backend) was an
+  // unhandled rejection; array parameters are sent as text literals here and need no types.
+  const sql = postgres(url, { max: 10, connect_timeout: 10, fetch_types: false, onnotice: () => {} });
   try {
     await sql`SELECT 1`;
   } catch (error) {
