@@ -1,5 +1,6 @@
 import type { Codec } from "../git/codec/codec.ts";
 import type { Oid } from "../git/oid.ts";
+import { knownPackReferences } from "../git/pack/references.ts";
 import type { ShallowUpdate } from "../git/walk/index.ts";
 import { cachedClonePack, clonePackKey } from "./clone-cache.ts";
 import { streamPack, type PackPlan, type SentPack } from "./pack-stream.ts";
@@ -36,6 +37,14 @@ export type PackJobRunner = (snapshot: RepositorySnapshot, job: PackJob) => Asyn
 /** A fetch's pack up to this many objects is written on the request thread: handing it over costs more than it saves. */
 export const SMALL_PACK_OBJECTS = 256;
 
+/**
+ * A full clone sent as whole stored packs of at most this many bytes is framed on the request
+ * thread when the packs' reference flags are known (a push here left them): what remains is a
+ * scan of those flags, views of the stored bytes and the SHA-1 of at most this much (under a
+ * millisecond), less than handing the clone to a worker, whose own copy of the code runs cold.
+ */
+export const SMALL_WHOLE_PACK_BYTES = 1024 * 1024;
+
 export function isDeepening(fetch: ResolvedFetch): boolean {
   const { request } = fetch;
   return request.depth > 0 || request.deepenSince !== undefined || request.deepenNot.length > 0;
@@ -71,21 +80,34 @@ function packPlan(snapshot: RepositorySnapshot, request: PackRequest): PackPlan 
   return { ...selectObjects(snapshot, fetch, shallow, common), cloneKey: cloneKeyOf(snapshot, request), ...framing(fetch) };
 }
 
+/** The whole-pack plan of a small full clone whose packs' reference flags are known; undefined otherwise. */
+function smallWholePackPlan(snapshot: RepositorySnapshot, request: PackRequest): PackPlan | undefined {
+  const { packs } = snapshot.objects;
+  if (!packs || !isFullClone(request) || !request.fetch.request.ofsDelta) return undefined;
+  let bytes = 0;
+  for (const pack of packs) {
+    bytes += pack.fileBytes.length;
+    if (bytes > SMALL_WHOLE_PACK_BYTES || knownPackReferences(pack) === undefined) return undefined;
+  }
+  const wholePacks = wholePacksFor(snapshot.objects, request.fetch.wants);
+  return wholePacks && { specs: [], thinBases: [], wholePacks, ...framing(request.fetch) };
+}
+
 /** Plans (unless the job brings its plan), makes and frames a pack: what a pack worker runs. */
 export function runPackJob(snapshot: RepositorySnapshot, job: PackJob, codec?: Codec): AsyncGenerator<Uint8Array, SentPack> {
   return streamPack(snapshot, job.plan ?? packPlan(snapshot, job.request), codec);
 }
 
 /**
- * The framed pack of a fetch, made on this thread when that is cheap — a cached clone replayed,
- * an incremental fetch of at most SMALL_PACK_OBJECTS objects (its walk is bounded by what the
- * client lacks) — and by `offload` otherwise: clones, and fetches without common commits (shallow
- * or filtered clones), whose walk covers the whole history.
+ * The framed pack of a fetch, made on this thread when that is cheap — a cached clone replayed, a
+ * small clone of whole packs, an incremental fetch of at most SMALL_PACK_OBJECTS objects (its walk
+ * is bounded by what the client lacks) — and by `offload` otherwise: clones, and fetches without
+ * common commits (shallow or filtered clones), whose walk covers the whole history.
  */
 export function packChunks(snapshot: RepositorySnapshot, request: PackRequest, offload: PackJobRunner | undefined, codec?: Codec): AsyncGenerator<Uint8Array, SentPack> {
   if (!offload) return runPackJob(snapshot, { request }, codec);
-  const cached = cachedPlan(snapshot, request);
-  if (cached) return streamPack(snapshot, cached, codec);
+  const cheap = cachedPlan(snapshot, request) ?? smallWholePackPlan(snapshot, request);
+  if (cheap) return streamPack(snapshot, cheap, codec);
   if (request.common.length === 0) return offload(snapshot, { request });
   const plan = packPlan(snapshot, request);
   return plan.specs.length <= SMALL_PACK_OBJECTS ? streamPack(snapshot, plan, codec) : offload(snapshot, { request, plan });

@@ -10,8 +10,9 @@ import { Metrics } from "../../src/http/metrics.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
 import { PktLineBuilder } from "../../src/git/pktline/index.ts";
 import { cachedClonePack } from "../../src/protocol/clone-cache.ts";
-import { SMALL_PACK_OBJECTS } from "../../src/protocol/pack-job.ts";
+import { SMALL_PACK_OBJECTS, SMALL_WHOLE_PACK_BYTES } from "../../src/protocol/pack-job.ts";
 import { uploadPack } from "../../src/protocol/upload-pack.ts";
+import type { ManifestStore } from "../../src/db/manifests.ts";
 import { Repositories } from "../../src/repo/repository.ts";
 import { MemoryBlobStore } from "../../src/storage/memory.ts";
 import { PackWorkers } from "../../src/workers/pack-workers.ts";
@@ -41,8 +42,8 @@ afterAll(() => {
   work.cleanup();
 });
 
-async function pushedRepositories(offloaded: boolean): Promise<Repositories> {
-  const repos = new Repositories(new MemoryBlobStore(), await memoryManifests(), { compaction: false, packWork: offloaded ? workers : undefined });
+async function pushedRepositories(offloaded: boolean, store = new MemoryBlobStore(), manifests?: ManifestStore): Promise<Repositories> {
+  const repos = new Repositories(store, manifests ?? (await memoryManifests()), { compaction: false, packWork: offloaded ? workers : undefined });
   for (let i = 0; i < commits.length; i++) {
     const pack = work.pack([commits[i]], i === 0 ? [] : [commits[i - 1]], true);
     const result = await repos.push(ORG, "a", { updates: [{ ref: MAIN, oldOid: i === 0 ? ZERO_OID : commits[i - 1], newOid: commits[i] }], pack });
@@ -52,7 +53,9 @@ async function pushedRepositories(offloaded: boolean): Promise<Repositories> {
 }
 
 const onThread = await pushedRepositories(false);
-const offloaded = await pushedRepositories(true);
+/** Where the offloaded repositories live, for a second Repositories that reads them from storage. */
+const offloadedData = { store: new MemoryBlobStore(), manifests: await memoryManifests() };
+const offloaded = await pushedRepositories(true, offloadedData.store, offloadedData.manifests);
 
 /** A v2 fetch; without progress, whose lines depend on timing. */
 function v2Fetch(args: string[]): Uint8Array {
@@ -76,7 +79,6 @@ describe("pack workers", () => {
   });
 
   test.each([
-    ["a full clone (whole packs copied)", [`want ${commits.at(-1)}`, "ofs-delta", "done"]],
     ["a full clone without ofs-delta (walked, then cached)", [`want ${commits.at(-1)}`, "thin-pack", "done"]],
     ["a fetch of more than a small pack's objects (walked here, written there)", [`want ${commits.at(-1)}`, `have ${commits[0]}`, "ofs-delta", "done"]],
     ["a shallow clone", [`want ${commits.at(-1)}`, "deepen 1", "ofs-delta", "done"]],
@@ -85,6 +87,41 @@ describe("pack workers", () => {
     const [mine, theirs] = await fetchBoth(v2Fetch(args));
     expect(theirs).toEqual(mine);
     expect(jobs).toBe(before + 1);
+  });
+
+  test("a full clone of packs read from storage goes to a worker, which copies them whole", async () => {
+    const reloaded = new Repositories(offloadedData.store, offloadedData.manifests, { compaction: false, packWork: workers });
+    const clone = v2Fetch([`want ${commits.at(-1)}`, "ofs-delta", "done"]);
+    const before = jobs;
+    const mine = await readAll(uploadPack(await onThread.snapshot(ORG, "a"), clone, { protocolVersion: 2 }));
+    const theirs = await readAll(uploadPack(await reloaded.snapshot(ORG, "a"), clone, { protocolVersion: 2, offload: workers.writePack }));
+    expect(theirs).toEqual(mine);
+    expect(jobs).toBe(before + 1);
+  });
+
+  test("a small full clone of packs pushed here is copied whole on the request thread; above SMALL_WHOLE_PACK_BYTES, by a worker", async () => {
+    const clone = v2Fetch([`want ${commits.at(-1)}`, "ofs-delta", "done"]);
+    const before = jobs;
+    const [mine, theirs] = await fetchBoth(clone);
+    expect(theirs).toEqual(mine);
+    expect(jobs).toBe(before);
+
+    const large = new Workdir();
+    try {
+      // Random bytes as base64: a pack of about 1.2x the limit, since zlib cannot shrink them much.
+      const noise = Buffer.from(crypto.getRandomValues(new Uint8Array(SMALL_WHOLE_PACK_BYTES))).toString("base64");
+      const tip = large.commit({ "noise.md": noise });
+      const repos = new Repositories(new MemoryBlobStore(), await memoryManifests(), { compaction: false, packWork: workers });
+      await repos.push(ORG, "large", { updates: [{ ref: MAIN, oldOid: ZERO_OID, newOid: tip }], pack: large.pack([tip], [], true) });
+      const snapshot = await repos.snapshot(ORG, "large");
+      expect(snapshot.objects.packs!.reduce((bytes, pack) => bytes + pack.fileBytes.length, 0)).toBeGreaterThan(SMALL_WHOLE_PACK_BYTES);
+      const beforeLarge = jobs;
+      const sent = await readAll(uploadPack(snapshot, v2Fetch([`want ${tip}`, "ofs-delta", "done"]), { protocolVersion: 2, offload: workers.writePack }));
+      expect(jobs).toBe(beforeLarge + 1);
+      expect(sent.length).toBeGreaterThan(SMALL_WHOLE_PACK_BYTES);
+    } finally {
+      large.cleanup();
+    }
   });
 
   test("a small fetch and a cached clone pack stay on the request thread", async () => {
