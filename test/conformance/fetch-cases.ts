@@ -77,11 +77,14 @@ export const FETCH_CASES: ConformanceCase[] = [
     },
   },
   {
-    name: "full clone, its pack made by a worker thread",
+    name: "full clone of packs read from storage, its pack made by a worker thread",
     binary: true,
     async run(context) {
       const { git, server } = context;
       const seeded = await seedAgent(context);
+      // Packs this process indexed (a push) and small ones are sent whole from the request thread;
+      // after a restart they are read from storage, and a worker learns what they refer to.
+      await server.restart();
       const workerSeconds = async () => {
         const metrics = await (await fetch(`${server.origin}/metrics`)).text();
         return Number(/^stategit_worker_pool_busy_seconds_total (\S+)$/m.exec(metrics)?.[1]);
