@@ -73,24 +73,26 @@ function cachedPlan(snapshot: RepositorySnapshot, request: PackRequest): PackPla
 function packPlan(snapshot: RepositorySnapshot, request: PackRequest): PackPlan {
   const { fetch, shallow, common } = request;
   if (!isFullClone(request)) return { ...selectObjects(snapshot, fetch, shallow, common), ...framing(fetch) };
-  const cached = cachedPlan(snapshot, request);
-  if (cached) return cached;
-  const wholePacks = fetch.request.ofsDelta ? wholePacksFor(snapshot.objects, fetch.wants) : undefined;
-  if (wholePacks) return { specs: [], thinBases: [], wholePacks, ...framing(fetch) };
+  const ready = cachedPlan(snapshot, request) ?? wholePackPlan(snapshot, request);
+  if (ready) return ready;
   return { ...selectObjects(snapshot, fetch, shallow, common), cloneKey: cloneKeyOf(snapshot, request), ...framing(fetch) };
 }
 
-/** The whole-pack plan of a small full clone whose packs' reference flags are known; undefined otherwise. */
+/** A full clone's stored packs sent as they are, when they hold exactly what it wants (see wholePacksFor). */
+function wholePackPlan(snapshot: RepositorySnapshot, request: PackRequest): PackPlan | undefined {
+  if (!isFullClone(request) || !request.fetch.request.ofsDelta) return undefined;
+  const wholePacks = wholePacksFor(snapshot.objects, request.fetch.wants);
+  return wholePacks && { specs: [], thinBases: [], wholePacks, ...framing(request.fetch) };
+}
+
+/** wholePackPlan for packs of SMALL_WHOLE_PACK_BYTES at most whose reference flags are known; undefined otherwise. */
 function smallWholePackPlan(snapshot: RepositorySnapshot, request: PackRequest): PackPlan | undefined {
-  const { packs } = snapshot.objects;
-  if (!packs || !isFullClone(request) || !request.fetch.request.ofsDelta) return undefined;
   let bytes = 0;
-  for (const pack of packs) {
+  for (const pack of snapshot.objects.packs ?? []) {
     bytes += pack.fileBytes.length;
     if (bytes > SMALL_WHOLE_PACK_BYTES || knownPackReferences(pack) === undefined) return undefined;
   }
-  const wholePacks = wholePacksFor(snapshot.objects, request.fetch.wants);
-  return wholePacks && { specs: [], thinBases: [], wholePacks, ...framing(request.fetch) };
+  return wholePackPlan(snapshot, request);
 }
 
 /** Plans (unless the job brings its plan), makes and frames a pack: what a pack worker runs. */

@@ -13,6 +13,7 @@ import { isUpdatableRefName, type RefUpdate, type RefUpdateStatus } from "../git
 import { isAncestor } from "../git/walk/index.ts";
 import { preparePack, type LoadedPack } from "./packs.ts";
 import type { Snapshot } from "./snapshot.ts";
+import { collectionPacer } from "./collection.ts";
 
 /**
  * The checks of a push (DESIGN.md, "The push transaction", step 3), as git's receive-pack makes
@@ -114,14 +115,10 @@ export function receivePack(repository: ObjectDatabase, pack: Uint8Array | undef
   let referenced: OidTable;
   try {
     referenced = new OidTable(undefined, 0, expectedReferences(pack));
-    let objects = 0;
-    let bytes = 0;
+    const collect = collectionPacer(BYTES_PER_COLLECTION, OBJECTS_PER_COLLECTION);
     const onObject = (oid: Oid, type: ObjectType, data: Uint8Array) => {
       checkPushedObject(oid, type, data, referenced);
-      bytes += data.length;
-      if (++objects < OBJECTS_PER_COLLECTION && bytes < BYTES_PER_COLLECTION) return;
-      objects = bytes = 0;
-      Bun.gc(false);
+      collect(data.length);
     };
     indexed = indexPack(pack, { codec, limits, thinBases: repository, onObject });
     if (indexed.entries.length === 0) return {};

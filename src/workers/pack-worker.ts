@@ -12,6 +12,7 @@ import { packReferences, rememberPackReferences } from "../git/pack/references.t
 import { runPackJob } from "../protocol/pack-job.ts";
 import type { LoadedPack } from "../repo/packs.ts";
 import { mergeObjects } from "../repo/pack-work.ts";
+import { collectionPacer } from "../repo/collection.ts";
 import { collectAfterReceive, receivePack } from "../repo/push.ts";
 import { describeError, transferOf, type MergedPack, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
 import type { WorkerReply } from "./pool.ts";
@@ -68,15 +69,7 @@ function repository(job: PackWorkerJob): ObjectDatabase {
  * collector ran late: asking every 8 MiB lowered the peak RSS of the large.ts first clone (a
  * 39 MiB pack) from ~240 MiB to ~210 MiB.
  */
-const BYTES_PER_COLLECTION = 8 * 1024 * 1024;
-let bytesSinceCollection = 0;
-
-function collectPeriodically(bytes: number): void {
-  bytesSinceCollection += bytes;
-  if (bytesSinceCollection < BYTES_PER_COLLECTION) return;
-  bytesSinceCollection = 0;
-  Bun.gc(false);
-}
+const collectPeriodically = collectionPacer(8 * 1024 * 1024);
 
 /**
  * Posts a chunk without a copy on the request thread: shared memory travels as it is, anything
