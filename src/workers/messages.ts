@@ -3,6 +3,7 @@ import type { Oid } from "../git/oid.ts";
 import type { PackLimits } from "../git/pack/types.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { PackJob } from "../protocol/pack-job.ts";
+import type { SentPack } from "../protocol/pack-stream.ts";
 import { UnpackError } from "../repo/push.ts";
 import type { WorkerReply } from "./pool.ts";
 
@@ -30,9 +31,20 @@ interface JobBase {
 }
 
 export type PackWorkerJob =
-  | (JobBase & { kind: "upload-pack"; head?: string; refs: ReadonlyMap<string, Oid>; job: PackJob })
+  /** `learn`: the packs whose references the request thread does not know, for the worker to send back those it found. */
+  | (JobBase & { kind: "upload-pack"; head?: string; refs: ReadonlyMap<string, Oid>; job: PackJob; learn: string[] })
   | (JobBase & { kind: "receive-pack"; pack: Uint8Array; limits?: Partial<PackLimits> })
   | (JobBase & { kind: "merge-packs"; young: string[]; tips: Oid[] });
+
+/**
+ * An upload-pack job's outcome: what was sent, and the references (packReferences) of the packs
+ * in its `learn` that the worker knows now (a full clone scans them), so the request thread can
+ * send a small full clone of them itself next time.
+ */
+export interface UploadedPack {
+  sent: SentPack;
+  references: { name: string; flags: Uint8Array }[];
+}
 
 /** A pack a worker made (a pushed pack indexed, a merge), in shared memory. */
 export interface MadePack {

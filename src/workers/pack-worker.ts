@@ -8,13 +8,13 @@ import { defaultCodec } from "../git/codec/index.ts";
 import { decodePackIndex } from "../git/idxfile/index.ts";
 import { ObjectCache, ObjectDatabase } from "../git/odb/index.ts";
 import { PackFile } from "../git/pack/packfile.ts";
-import { packReferences, rememberPackReferences } from "../git/pack/references.ts";
+import { knownPackReferences, packReferences, rememberPackReferences } from "../git/pack/references.ts";
 import { runPackJob } from "../protocol/pack-job.ts";
 import type { LoadedPack } from "../repo/packs.ts";
 import { mergeObjects } from "../repo/pack-work.ts";
 import { collectionPacer } from "../repo/collection.ts";
 import { collectAfterReceive, receivePack } from "../repo/push.ts";
-import { describeError, transferOf, type MergedPack, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
+import { describeError, transferOf, type MergedPack, type PackWorkerJob, type ReceivedPack, type UploadedPack } from "./messages.ts";
 import type { WorkerReply } from "./pool.ts";
 
 declare const self: Worker;
@@ -86,6 +86,15 @@ function madePack(pack: LoadedPack) {
   return { name: pack.name, pack: pack.pack, index: pack.index };
 }
 
+/** The references this thread knows of the packs named (copied when posted: they stay here too). */
+function learnedReferences(names: readonly string[]): UploadedPack["references"] {
+  return names.flatMap((name) => {
+    const file = held.get(name);
+    const flags = file && knownPackReferences(file);
+    return flags ? [{ name, flags }] : [];
+  });
+}
+
 async function run(job: PackWorkerJob): Promise<void> {
   const objects = repository(job);
   switch (job.kind) {
@@ -97,7 +106,8 @@ async function run(job: PackWorkerJob): Promise<void> {
           continue;
         }
         const clone = next.value.clonePack?.pack.bytes;
-        return reply({ kind: "done", result: next.value }, clone ? transferOf(clone) : []);
+        const result: UploadedPack = { sent: next.value, references: learnedReferences(job.learn) };
+        return reply({ kind: "done", result }, clone ? transferOf(clone) : []);
       }
     }
     case "receive-pack": {

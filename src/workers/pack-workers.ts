@@ -11,7 +11,7 @@ import type { RepositorySnapshot } from "../protocol/snapshot.ts";
 import type { MergedObjects, PackWork } from "../repo/pack-work.ts";
 import { openPack, packFileBytes } from "../repo/packs.ts";
 import { receivePack, type IncomingObjects } from "../repo/push.ts";
-import { errorFrom, transferOf, type MadePack, type MergedPack, type PackRef, type PackWorkerJob, type ReceivedPack } from "./messages.ts";
+import { errorFrom, transferOf, type MadePack, type MergedPack, type PackRef, type PackWorkerJob, type ReceivedPack, type UploadedPack } from "./messages.ts";
 import { WorkerPool, type PoolWorker, type WorkerPoolObserver } from "./pool.ts";
 
 /**
@@ -158,10 +158,18 @@ export class PackWorkers implements PackWork {
     const { packs, unpackedCount } = snapshot.objects;
     if (!packs || unpackedCount !== 0) return runPackJob(snapshot, job, this.codec);
     const stream = new ChunkStream<SentPack>();
+    const learn = packs.filter((file) => knownPackReferences(file) === undefined).map((file) => file.checksum);
     this.pool.submit({
-      message: (worker) => this.message(worker, packs, { kind: "upload-pack", head: snapshot.head, refs: snapshot.refs, job }),
+      message: (worker) => this.message(worker, packs, { kind: "upload-pack", head: snapshot.head, refs: snapshot.refs, job, learn }),
       onChunk: (bytes) => stream.push(bytes),
-      onDone: (result) => stream.end({ result: result as SentPack }),
+      onDone: (result) => {
+        const { sent, references } = result as UploadedPack;
+        for (const { name, flags } of references) {
+          const file = packs.find((candidate) => candidate.checksum === name);
+          if (file) rememberPackReferences(file, flags);
+        }
+        stream.end({ result: sent });
+      },
       onFailed: (error, reply) => stream.end({ error: errorFrom(error, reply) }),
     });
     return stream.read();

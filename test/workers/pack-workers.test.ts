@@ -8,6 +8,7 @@ import { createApp } from "../../src/http/app.ts";
 import { SILENT_LOGGER } from "../../src/http/logger.ts";
 import { Metrics } from "../../src/http/metrics.ts";
 import { ZERO_OID, type Oid } from "../../src/git/oid.ts";
+import { knownPackReferences, packReferences } from "../../src/git/pack/references.ts";
 import { PktLineBuilder } from "../../src/git/pktline/index.ts";
 import { cachedClonePack } from "../../src/protocol/clone-cache.ts";
 import { SMALL_PACK_OBJECTS, SMALL_WHOLE_PACK_BYTES } from "../../src/protocol/pack-job.ts";
@@ -89,13 +90,21 @@ describe("pack workers", () => {
     expect(jobs).toBe(before + 1);
   });
 
-  test("a full clone of packs read from storage goes to a worker, which copies them whole", async () => {
+  test("a full clone of packs read from storage goes to a worker, which copies them whole and sends back what it scanned", async () => {
     const reloaded = new Repositories(offloadedData.store, offloadedData.manifests, { compaction: false, packWork: workers });
     const clone = v2Fetch([`want ${commits.at(-1)}`, "ofs-delta", "done"]);
     const before = jobs;
     const mine = await readAll(uploadPack(await onThread.snapshot(ORG, "a"), clone, { protocolVersion: 2 }));
-    const theirs = await readAll(uploadPack(await reloaded.snapshot(ORG, "a"), clone, { protocolVersion: 2, offload: workers.writePack }));
+    const snapshot = await reloaded.snapshot(ORG, "a");
+    expect(snapshot.objects.packs!.map(knownPackReferences)).toEqual(snapshot.objects.packs!.map(() => undefined));
+    const theirs = await readAll(uploadPack(snapshot, clone, { protocolVersion: 2, offload: workers.writePack }));
     expect(theirs).toEqual(mine);
+    expect(jobs).toBe(before + 1);
+
+    // The worker's flags are the ones a scan here gives; with them the next small clone stays on this thread.
+    const scannedHere = (await onThread.snapshot(ORG, "a")).objects.packs!.map(packReferences);
+    expect(snapshot.objects.packs!.map(knownPackReferences)).toEqual(scannedHere);
+    expect(await readAll(uploadPack(snapshot, clone, { protocolVersion: 2, offload: workers.writePack }))).toEqual(mine);
     expect(jobs).toBe(before + 1);
   });
 
@@ -178,6 +187,7 @@ describe("pack workers", () => {
 describe("a full worker queue", () => {
   test("is answered 503 with Retry-After; closing the pool ends the waiting answers", async () => {
     // Workers that never answer a pack job: the first clone holds the one worker, the second waits.
+    // Shallow clones, which always go to a worker (a full one of these small packs would not).
     const stuck = new PackWorkers({ size: 1, queueLimit: 1, heldBytesPerWorker: 1 << 20, url: new URL("./fixture-worker.ts", import.meta.url) });
     const app = createApp({
       accounts: { authenticate: async () => ({ org: ORG, admin: false }) },
@@ -193,7 +203,7 @@ describe("a full worker queue", () => {
       app.request("http://x/v1/git/a/state.git/git-upload-pack", {
         method: "POST",
         headers: { authorization: "Bearer key", "content-type": "application/x-git-upload-pack-request", "git-protocol": "version=2" },
-        body: v2Fetch([`want ${commits.at(-1)}`, "ofs-delta", "done"]),
+        body: v2Fetch([`want ${commits.at(-1)}`, "deepen 1", "ofs-delta", "done"]),
       });
     const running = await clone();
     const waiting = await clone();
