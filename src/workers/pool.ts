@@ -5,13 +5,14 @@
  * that crashes fails its job, never the caller's process, and is replaced.
  *
  * The wire format between the pool and a worker script: the pool posts one message per job;
- * the worker posts any number of `{ kind: "chunk" }` messages, then one `{ kind: "done" }` or
- * `{ kind: "failed" }`.
+ * the worker posts any number of `{ kind: "chunks" }` messages (a job's output in order, several
+ * chunks a message: each message costs the receiving thread tens of microseconds), then one
+ * `{ kind: "done" }` or `{ kind: "failed" }`.
  */
 
 /** What a worker posts back while and after it runs a job. */
 export type WorkerReply =
-  | { kind: "chunk"; bytes: Uint8Array }
+  | { kind: "chunks"; parts: Uint8Array[] }
   | { kind: "done"; result: unknown }
   | { kind: "failed"; error: { name: string; code?: string; message: string } };
 
@@ -119,8 +120,8 @@ export class WorkerPool<State> {
   private reply(slot: Slot<State>, reply: WorkerReply): void {
     const job = slot.job;
     if (!job || slot.ended) return;
-    if (reply.kind === "chunk") {
-      job.onChunk(reply.bytes);
+    if (reply.kind === "chunks") {
+      for (const bytes of reply.parts) job.onChunk(bytes);
       return;
     }
     this.finish(slot);

@@ -15,7 +15,7 @@ self.onmessage = (event: MessageEvent<Order>) => {
   const order = event.data;
   switch (order.action) {
     case "echo":
-      reply({ kind: "chunk", bytes: new Uint8Array([1, 2, 3]) });
+      reply({ kind: "chunks", parts: [new Uint8Array([1, 2, 3]), new Uint8Array([4])] });
       return reply({ kind: "done", result: order.value });
     case "refuse":
       return reply({ kind: "failed", error: { name: "CorruptDataError", code: "pack.checksum", message: "refused" } });

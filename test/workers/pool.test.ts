@@ -44,10 +44,10 @@ function run(pool: WorkerPool<{ jobs: number }>, order: unknown, states: Array<{
 }
 
 describe("worker pool", () => {
-  test("a job's chunks and result come back; a worker keeps its state from job to job", async () => {
+  test("a job's chunks (several a message) and result come back in order; a worker keeps its state from job to job", async () => {
     const { pool } = makePool(1, 4);
     const states: Array<{ jobs: number }> = [];
-    expect(await run(pool, { action: "echo", value: { answer: 42 } }, states)).toEqual({ chunks: [[1, 2, 3]], result: { answer: 42 } });
+    expect(await run(pool, { action: "echo", value: { answer: 42 } }, states)).toEqual({ chunks: [[1, 2, 3], [4]], result: { answer: 42 } });
     await run(pool, { action: "echo", value: 1 }, states);
     expect(states[1]).toBe(states[0]);
     expect(states[1].jobs).toBe(2);
