@@ -10,7 +10,8 @@
  * gave it. Measured, for every server (median wall times of --rounds rounds, the servers
  * alternating in each; server CPU as the mean, since /proc counts it in 10 ms ticks):
  *   - full clone (small and medium): wall time and server CPU, warm (repeated) and cold (the
- *     clone right after a push of one commit), each after unmeasured rounds of the same (20 warm, 15 cold of another repository);
+ *     clone right after a push of one commit), each after unmeasured rounds of the same (20 warm,
+ *     15 cold of another repository: CLONE_WARMUP);
  *   - incremental fetch of 10 new commits; push of 100 commits; push of a 20 MB blob;
  *   - up-to-date fetches per second at 1 and 16 clients, protocol v0 and v2 (recorded from
  *     `git fetch`, replayed by keep-alive clients, the servers taking turns in 5 rounds; dulwich's
@@ -153,11 +154,11 @@ async function cloneAndCheck(server: Server, agent: string, head: string, facts?
 
 type Costs = Record<Kind, ServerCost[]>;
 
-/** `rounds` rounds of `step` on every server, the servers alternating within a round. */
-async function inRounds(servers: Server[], what: string, step: (server: Server, round: number) => Promise<ServerCost>): Promise<Costs> {
+/** `count` rounds (--rounds by default) of `step` on every server, the servers alternating within a round. */
+async function inRounds(servers: Server[], what: string, step: (server: Server, round: number) => Promise<ServerCost>, count = rounds): Promise<Costs> {
   const costs = { git: [], dulwich: [], stategit: [] } as Costs;
-  say(`${what}: ${rounds} round(s)`);
-  for (let round = 0; round < rounds; round++) {
+  say(`${what}: ${count} round(s)`);
+  for (let round = 0; round < count; round++) {
     for (const server of servers) costs[server.kind].push(await step(server, round));
   }
   return costs;
@@ -205,18 +206,10 @@ async function cloneRows(servers: Server[], size: Size, facts: RepositoryFacts):
       return cloneAndCheck(server, to, head);
     };
   };
-  await warmUp(servers, `${size}: warm clones`, CLONE_WARMUP, warmClone);
+  await inRounds(servers, `${size}: warm clones, unmeasured`, warmClone, CLONE_WARMUP);
   costRows(`${size}: full clone, warm`, await inRounds(servers, `${size}: warm clones`, warmClone), CLONE_CPU_TARGETS);
-  await warmUp(servers, `${size}: cold clones (of another repository)`, COLD_CLONE_WARMUP, await coldClones(warmUpAgent));
+  await inRounds(servers, `${size}: cold clones of another repository, unmeasured`, await coldClones(warmUpAgent), COLD_CLONE_WARMUP);
   costRows(`${size}: full clone, cold (after a push)`, await inRounds(servers, `${size}: cold clones`, await coldClones(agent)), CLONE_CPU_TARGETS);
-}
-
-/** `count` unmeasured rounds of `step` on every server (see CLONE_WARMUP). */
-async function warmUp(servers: Server[], what: string, count: number, step: (server: Server) => Promise<unknown>): Promise<void> {
-  say(`${what}: ${count} unmeasured round(s)`);
-  for (let round = 0; round < count; round++) {
-    for (const server of servers) await step(server);
-  }
 }
 
 async function commitEdit(work: string, message: string): Promise<void> {
